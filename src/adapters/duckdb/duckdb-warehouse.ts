@@ -1,0 +1,183 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { timestampValue } from '@duckdb/node-api';
+import type { ExportView } from '../../domain/columns.js';
+import { exportViewNames } from '../../domain/columns.js';
+import type {
+  CostFact,
+  DataRange,
+  FactDimension,
+  ReservationCapacityFact,
+  TableStorageFact,
+  TimeWindow,
+} from '../../domain/facts.js';
+import { AppError } from '../../errors.js';
+import type { ExportFile, ExportLoader, ImportOptions, ImportReport, Warehouse } from '../../ports/warehouse.js';
+import { renderQuery, type QueryName } from '../../queries/index.js';
+import { importFile } from './importer.js';
+import { createTableSql, macrosSql, quoteIdent } from './schema.js';
+
+const localTables = {
+  jobs: 'jobs',
+  table_storage: 'table_storage',
+  schemata_options: 'schemata_options',
+  reservations_timeline: 'reservations_timeline',
+} as const;
+
+/** The embedded warehouse: a DuckDB file (or `:memory:`) holding copies of the views. */
+export class DuckDbWarehouse implements Warehouse, ExportLoader {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(path = ':memory:'): Promise<DuckDbWarehouse> {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path);
+    } catch (error) {
+      throw new AppError('warehouse.open_failed', `cannot open the embedded warehouse at ${path}: ${message(error)}`, {
+        cause: error,
+      });
+    }
+    const connection = await instance.connect();
+    // Timestamps are stored as naive UTC, like BigQuery's TIMESTAMP is absolute.
+    await connection.run(`SET TimeZone = 'UTC'`);
+    for (const sql of macrosSql) await connection.run(sql);
+    for (const view of exportViewNames) await connection.run(createTableSql(view));
+    return new DuckDbWarehouse(instance, connection);
+  }
+
+  async importFile(file: ExportFile, options: ImportOptions): Promise<ImportReport> {
+    const report = await importFile(this.connection, file, options);
+    if (file.view === 'jobs') report.duplicatesDropped = await this.dropDuplicateJobs();
+    return report;
+  }
+
+  /** The same job exported twice (overlapping exports) must not be billed twice. */
+  private async dropDuplicateJobs(): Promise<number> {
+    const reader = await this.connection.runAndReadAll(
+      `DELETE FROM jobs WHERE rowid IN (
+         SELECT rowid FROM (
+           SELECT rowid, row_number() OVER (PARTITION BY project_id, job_id ORDER BY _source, _line) AS n FROM jobs
+         ) WHERE n > 1)`,
+    );
+    return Number(reader.getRowsJS()[0]?.[0] ?? 0);
+  }
+
+  async clear(views: readonly ExportView[] = exportViewNames): Promise<void> {
+    for (const view of views) await this.connection.run(`DELETE FROM ${quoteIdent(view)}`);
+  }
+
+  async rowCount(view: ExportView): Promise<number> {
+    const reader = await this.connection.runAndReadAll(`SELECT count(*) FROM ${quoteIdent(view)}`);
+    return Number(reader.getRowsJS()[0]?.[0] ?? 0);
+  }
+
+  async costFacts(window: TimeWindow): Promise<CostFact[]> {
+    const rows = await this.query('cost-facts', windowParams(window));
+    return rows.map((r) => ({
+      day: dayString(r.day),
+      dimension: String(r.dimension) as FactDimension,
+      key: String(r.key),
+      reservationId: nullableString(r.reservation_id),
+      edition: nullableString(r.edition),
+      jobs: Number(r.jobs),
+      onDemandBytesBilled: Number(r.on_demand_bytes_billed),
+      reservationSlotMs: Number(r.reservation_slot_ms),
+    }));
+  }
+
+  async tableStorage(): Promise<TableStorageFact[]> {
+    const rows = await this.query('table-storage', {});
+    return rows.map((r) => ({
+      projectId: String(r.project_id),
+      datasetId: String(r.dataset_id),
+      tableId: String(r.table_id),
+      tableType: nullableString(r.table_type),
+      creationTime: nullableDate(r.creation_time),
+      storageLastModifiedTime: nullableDate(r.storage_last_modified_time),
+      totalRows: Number(r.total_rows),
+      totalPartitions: Number(r.total_partitions),
+      totalLogicalBytes: Number(r.total_logical_bytes),
+      activeLogicalBytes: Number(r.active_logical_bytes),
+      longTermLogicalBytes: Number(r.long_term_logical_bytes),
+      totalPhysicalBytes: Number(r.total_physical_bytes),
+      activePhysicalBytes: Number(r.active_physical_bytes),
+      longTermPhysicalBytes: Number(r.long_term_physical_bytes),
+      timeTravelPhysicalBytes: Number(r.time_travel_physical_bytes),
+      failSafePhysicalBytes: Number(r.fail_safe_physical_bytes),
+      storageBillingModelOption: nullableString(r.storage_billing_model),
+    }));
+  }
+
+  async reservationCapacity(window: TimeWindow): Promise<ReservationCapacityFact[]> {
+    const rows = await this.query('reservation-capacity', windowParams(window));
+    return rows.map((r) => ({
+      day: dayString(r.day),
+      reservationId: String(r.reservation_id),
+      edition: nullableString(r.edition),
+      baselineSlotHours: Number(r.baseline_slot_hours),
+      autoscaleSlotHours: Number(r.autoscale_slot_hours),
+      minutes: Number(r.minutes),
+    }));
+  }
+
+  async dataRange(): Promise<DataRange> {
+    const [row] = await this.query('data-range', {});
+    return {
+      firstCreationTime: nullableDate(row?.first_creation_time),
+      lastCreationTime: nullableDate(row?.last_creation_time),
+      jobs: Number(row?.jobs ?? 0),
+    };
+  }
+
+  /** Runs a catalogue query rendered for DuckDB; exposed for tests of the shared SQL. */
+  async query(name: QueryName, params: Record<string, DuckDBValue>): Promise<Record<string, unknown>[]> {
+    const sql = renderQuery(name, { dialect: 'duckdb', tables: localTables });
+    const reader = await this.connection.runAndReadAll(sql, params);
+    return reader.getRowObjectsJS() as Record<string, unknown>[];
+  }
+
+  /** Raw SQL against the embedded copy (tests, `bqcost` diagnostics). */
+  async sql(text: string, params: Record<string, DuckDBValue> = {}): Promise<Record<string, unknown>[]> {
+    const reader = await this.connection.runAndReadAll(text, params);
+    return reader.getRowObjectsJS() as Record<string, unknown>[];
+  }
+
+  async close(): Promise<void> {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+function windowParams(window: TimeWindow): Record<string, DuckDBValue> {
+  return { start: toTimestamp(window.start), end: toTimestamp(window.end) };
+}
+
+function toTimestamp(date: Date) {
+  return timestampValue(BigInt(date.getTime()) * 1000n);
+}
+
+function dayString(value: unknown): string {
+  if (value instanceof Date) return value.toISOString().slice(0, 10);
+  return String(value).slice(0, 10);
+}
+
+function nullableString(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+function nullableDate(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value;
+  const date = new Date(String(value));
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+

@@ -1,0 +1,55 @@
+import type { CostFact, DataRange, ReservationCapacityFact, TableStorageFact, TimeWindow } from '../domain/facts.js';
+import type { ExportView } from '../domain/columns.js';
+
+/** Where job history and storage metadata live: BigQuery in production, DuckDB embedded. */
+export interface Warehouse {
+  /** Daily cost quantities per attribution dimension for jobs created inside the window. */
+  costFacts(window: TimeWindow): Promise<CostFact[]>;
+  /** The latest storage snapshot, one row per table. */
+  tableStorage(): Promise<TableStorageFact[]>;
+  /** Billed reservation capacity per day; empty when no timeline data is available. */
+  reservationCapacity(window: TimeWindow): Promise<ReservationCapacityFact[]>;
+  /** The span of job history available. */
+  dataRange(): Promise<DataRange>;
+  close(): Promise<void>;
+}
+
+export interface ExportFile {
+  view: ExportView;
+  path: string;
+  /** Display name used in messages (relative to the export directory). */
+  name: string;
+}
+
+export interface ImportIssue {
+  file: string;
+  /** 1-based line for NDJSON, 1-based element index for JSON arrays and rows for Parquet. */
+  line: number | null;
+  field: string | null;
+  reason: string;
+}
+
+export interface ImportReport {
+  file: string;
+  view: ExportView;
+  rowsRead: number;
+  rowsImported: number;
+  rowsSkipped: number;
+  duplicatesDropped: number;
+  issues: ImportIssue[];
+}
+
+export interface ImportOptions {
+  /** Stop at the first unreadable row instead of skipping it. */
+  strict: boolean;
+  /** At most this many issues are kept per file (the count stays exact). */
+  maxIssues?: number;
+}
+
+/** Loads export files (INFORMATION_SCHEMA dumps) into a warehouse that can hold them. */
+export interface ExportLoader {
+  importFile(file: ExportFile, options: ImportOptions): Promise<ImportReport>;
+  /** Replace the contents of every view with nothing (a fresh import). */
+  clear(views?: readonly ExportView[]): Promise<void>;
+  rowCount(view: ExportView): Promise<number>;
+}
