@@ -1,0 +1,270 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DuckDbWarehouse } from '../adapters/duckdb/duckdb-warehouse.js';
+import { analyzeCosts } from '../app/analyze.js';
+import { writeDemoExports } from '../app/demo-export-writer.js';
+import { loadConfig, type Config } from '../config.js';
+import { startOfUtcDay } from '../domain/timestamps.js';
+import { isAppError } from '../errors.js';
+import * as args from './args.js';
+import { loadExports } from './load.js';
+import { loadPricing } from './pricing.js';
+import { progress } from './progress.js';
+import { renderAnalyzeText, renderReport } from './render-report.js';
+
+const usage = `bqcost — BigQuery cost intelligence
+
+Usage: bqcost <command> [options]
+
+Commands:
+  analyze   price and attribute INFORMATION_SCHEMA exports (the offline contract)
+  report    a readable terminal report of spend, top spenders, trend and movers
+  import    load exports into the embedded warehouse (${'.bqcost/bqcost.duckdb'})
+  demo      write a realistic demo organisation's exports
+  start     the embedded default: seed the demo organisation if empty, then report
+
+Run "bqcost <command> --help" for a command's options.
+Exit codes: 0 ok, 1 internal error, 2 bad input.
+`;
+
+const windowOptions = {
+  'as-of': { type: 'string' },
+  'window-days': { type: 'string' },
+  region: { type: 'string' },
+  pricing: { type: 'string' },
+} as const;
+
+const help: Record<string, string> = {
+  analyze: `Usage: bqcost analyze --from <dir> [--as-of <timestamp>] [--window-days <n>] [--format json|text] [--strict]
+
+Analyzes exports in <dir> named after their views: jobs.* (required), table_storage.*,
+schemata_options.*, reservations_timeline.* — .jsonl, .ndjson, .json (array) or .parquet, optionally .gz.
+The window is [as-of − window-days, as-of).
+
+  --from <dir>          export directory (required)
+  --as-of <timestamp>   window end (exclusive); default: the end of the UTC day of the latest job
+  --window-days <n>     window length in days (default 30)
+  --format json|text    output format (default json)
+  --strict              fail on the first unreadable row instead of skipping it
+  --region <location>   price list region (default $BQCOST_REGION or us)
+  --pricing <file>      JSON file overriding prices (see README)
+`,
+  report: `Usage: bqcost report [--from <dir>] [--as-of <timestamp>] [--window-days <n>] [--top <n>]
+
+Prints totals, top users/projects/labels/query patterns/tables, day-by-day spend with a sparkline,
+and the top movers against the previous period of the same length.
+Reads the exports in --from, or the embedded warehouse (--db, default $BQCOST_DB) when no --from is given.
+
+  --from <dir>          export directory to analyze instead of the embedded warehouse
+  --db <path>           embedded warehouse file (default .bqcost/bqcost.duckdb)
+  --as-of, --window-days, --region, --pricing, --strict   as for analyze
+  --top <n>             rows per table (default 10)
+`,
+  import: `Usage: bqcost import --from <dir> [--db <path>] [--strict]
+
+Loads every export in <dir> into the embedded warehouse, replacing what it held.
+Rows that cannot be read are skipped and listed (or fatal with --strict).
+`,
+  demo: `Usage: bqcost demo --out <dir> [--seed <n>] [--days <n>] [--jobs-per-day <n>] [--end <date>]
+
+Writes a deterministic demo organisation's exports (jobs, table_storage, schemata_options,
+reservations_timeline) plus demo-truth.json describing the waste planted in it.
+
+  --seed <n>            random seed (default 42)
+  --days <n>            days of history (default 60)
+  --jobs-per-day <n>    average jobs per day (default 800)
+  --end <date>          exclusive end day (default: today, UTC)
+`,
+  start: `Usage: bqcost start [--db <path>] [--reseed]
+
+The embedded default, no cloud account needed: creates the embedded warehouse, seeds it with
+the demo organisation when it is empty (or with --reseed), and prints the report.
+Set BQCOST_DATA_DIR to a directory of your own exports to use them instead of the demo.
+`,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(usage);
+    return command ? 0 : 2;
+  }
+  if (command === '--version') {
+    process.stdout.write('bqcost 0.1.0\n');
+    return 0;
+  }
+  const config = loadConfig();
+  switch (command) {
+    case 'analyze':
+      return analyze(rest, config);
+    case 'report':
+      return report(rest, config);
+    case 'import':
+      return importCommand(rest, config);
+    case 'demo':
+      return demo(rest);
+    case 'start':
+      return start(rest, config);
+    default:
+      process.stderr.write(`bqcost: unknown command "${command}"\n\n${usage}`);
+      return 2;
+  }
+}
+
+function wantsHelp(command: string, values: { help?: boolean | undefined }): boolean {
+  if (values.help) process.stdout.write(help[command] ?? usage);
+  return Boolean(values.help);
+}
+
+async function analyze(argv: string[], config: Config): Promise<number> {
+  const { values } = args.parse('analyze', argv, {
+    from: { type: 'string' },
+    format: { type: 'string' },
+    strict: { type: 'boolean' },
+    ...windowOptions,
+  });
+  if (wantsHelp('analyze', values)) return 0;
+  const from = args.required('from', 'analyze', values.from);
+  const format = args.oneOf('format', values.format, ['json', 'text'], 'json');
+  const windowDays = args.positiveInt('window-days', values['window-days'], 30, 180);
+  const asOf = args.timestamp('as-of', values['as-of']);
+  const pricing = loadPricing(values.region ?? config.BQCOST_REGION, values.pricing ?? config.BQCOST_PRICING_FILE);
+  const warehouse = await DuckDbWarehouse.open(':memory:');
+  try {
+    const loaded = await loadExports(warehouse, from, { strict: Boolean(values.strict) });
+    const analysis = await analyzeCosts({ warehouse, pricing }, { asOf, windowDays, warnings: loaded.warnings });
+    process.stdout.write(format === 'json' ? `${JSON.stringify(analysis.result, null, 2)}\n` : `${renderAnalyzeText(analysis)}\n`);
+    return 0;
+  } finally {
+    await warehouse.close();
+  }
+}
+
+async function report(argv: string[], config: Config): Promise<number> {
+  const { values } = args.parse('report', argv, {
+    from: { type: 'string' },
+    db: { type: 'string' },
+    top: { type: 'string' },
+    strict: { type: 'boolean' },
+    ...windowOptions,
+  });
+  if (wantsHelp('report', values)) return 0;
+  const windowDays = args.positiveInt('window-days', values['window-days'], 30, 180);
+  const top = args.positiveInt('top', values.top, 10, 1000);
+  const asOf = args.timestamp('as-of', values['as-of']);
+  const pricing = loadPricing(values.region ?? config.BQCOST_REGION, values.pricing ?? config.BQCOST_PRICING_FILE);
+  const warehouse = await DuckDbWarehouse.open(values.from ? ':memory:' : (values.db ?? config.BQCOST_DB));
+  try {
+    let warnings: string[] = [];
+    if (values.from) warnings = (await loadExports(warehouse, values.from, { strict: Boolean(values.strict) })).warnings;
+    else if ((await warehouse.rowCount('jobs')) === 0) {
+      process.stderr.write('bqcost report: the embedded warehouse holds no jobs yet; run "bqcost import --from <dir>" or "npm start"\n');
+      return 2;
+    }
+    const analysis = await analyzeCosts({ warehouse, pricing }, { asOf, windowDays, warnings });
+    process.stdout.write(`${renderReport(analysis, { top })}\n`);
+    return 0;
+  } finally {
+    await warehouse.close();
+  }
+}
+
+async function importCommand(argv: string[], config: Config): Promise<number> {
+  const { values } = args.parse('import', argv, { from: { type: 'string' }, db: { type: 'string' }, strict: { type: 'boolean' } });
+  if (wantsHelp('import', values)) return 0;
+  const from = args.required('from', 'import', values.from);
+  const db = values.db ?? config.BQCOST_DB;
+  const warehouse = await DuckDbWarehouse.open(db);
+  try {
+    const loaded = await loadExports(warehouse, from, { strict: Boolean(values.strict) });
+    for (const warning of loaded.warnings) process.stderr.write(`warning: ${warning}\n`);
+    const jobs = await warehouse.rowCount('jobs');
+    process.stdout.write(`imported ${jobs.toLocaleString('en-US')} jobs into ${db}\n`);
+    return 0;
+  } finally {
+    await warehouse.close();
+  }
+}
+
+interface DemoArgs {
+  out: string;
+  seed: number;
+  days: number;
+  jobsPerDay: number;
+  end: Date;
+}
+
+async function demo(argv: string[]): Promise<number> {
+  const { values } = args.parse('demo', argv, {
+    out: { type: 'string' },
+    seed: { type: 'string' },
+    days: { type: 'string' },
+    'jobs-per-day': { type: 'string' },
+    end: { type: 'string' },
+  });
+  if (wantsHelp('demo', values)) return 0;
+  const options: DemoArgs = {
+    out: args.required('out', 'demo', values.out),
+    seed: args.nonNegativeInt('seed', values.seed, 42),
+    days: args.positiveInt('days', values.days, 60, 400),
+    jobsPerDay: args.positiveInt('jobs-per-day', values['jobs-per-day'], 800, 1_000_000),
+    end: startOfUtcDay(args.timestamp('end', values.end) ?? new Date()),
+  };
+  await writeDemo(options);
+  return 0;
+}
+
+async function writeDemo(options: DemoArgs): Promise<void> {
+  const expected = options.days * options.jobsPerDay;
+  const bar = progress(`generating the demo organisation in ${options.out}`);
+  const written = await writeDemoExports(
+    options.out,
+    { seed: options.seed, days: options.days, jobsPerDay: options.jobsPerDay, end: options.end },
+    (jobs) => bar.update(jobs, expected),
+  );
+  bar.done(`demo organisation: ${written.jobs.toLocaleString('en-US')} jobs in ${written.files.length} files under ${options.out}`);
+}
+
+async function start(argv: string[], config: Config): Promise<number> {
+  const { values } = args.parse('start', argv, { db: { type: 'string' }, reseed: { type: 'boolean' }, ...windowOptions });
+  if (wantsHelp('start', values)) return 0;
+  const db = values.db ?? config.BQCOST_DB;
+  const pricing = loadPricing(values.region ?? config.BQCOST_REGION, values.pricing ?? config.BQCOST_PRICING_FILE);
+  const warehouse = await DuckDbWarehouse.open(db);
+  try {
+    let warnings: string[] = [];
+    if (config.BQCOST_DATA_DIR) {
+      warnings = (await loadExports(warehouse, config.BQCOST_DATA_DIR, { strict: false })).warnings;
+    } else if (values.reseed || (await warehouse.rowCount('jobs')) === 0) {
+      const dir = join(resolve(db, '..'), 'demo');
+      if (values.reseed || !existsSync(join(dir, 'jobs.jsonl'))) {
+        await writeDemo({ out: dir, seed: 42, days: 60, jobsPerDay: 800, end: startOfUtcDay(new Date()) });
+      }
+      warnings = (await loadExports(warehouse, dir, { strict: false })).warnings;
+    }
+    const asOf = args.timestamp('as-of', values['as-of']);
+    const windowDays = args.positiveInt('window-days', values['window-days'], 30, 180);
+    const analysis = await analyzeCosts({ warehouse, pricing }, { asOf, windowDays, warnings });
+    process.stdout.write(`${renderReport(analysis, { top: 10 })}\n`);
+    process.stdout.write(`Embedded warehouse: ${db}. Try: bqcost analyze --from ${join(resolve(db, '..'), 'demo')} --format json\n`);
+    return 0;
+  } finally {
+    await warehouse.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (isAppError(error) && !error.retryable && error.code !== 'internal') {
+      process.stderr.write(`bqcost: ${error.userMessage}\n`);
+      process.exitCode = error.code.startsWith('warehouse.') ? 1 : 2;
+      return;
+    }
+    process.stderr.write(`bqcost: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (process.env.BQCOST_DEBUG) process.stderr.write(`${error instanceof Error ? error.stack : ''}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { badInput } from './errors.js';
+
+// The only reader of process.env. Every setting is validated once, at start.
+
+const envSchema = z.object({
+  BQCOST_DB: z.string().min(1).default('.bqcost/bqcost.duckdb'),
+  BQCOST_REGION: z
+    .string()
+    .regex(/^[a-z]+(?:-[a-z]+[0-9]*)?$/, 'a BigQuery location such as us, eu or europe-west2')
+    .default('us'),
+  BQCOST_PRICING_FILE: z.string().min(1).optional(),
+  BQCOST_DATA_DIR: z.string().min(1).optional(),
+  BQCOST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw badInput('config.invalid', `invalid configuration: ${problems}`);
+  }
+  return parsed.data;
+}
