@@ -43,8 +43,9 @@ export async function importFile(
   try {
     const columns = columnsOf(file.view);
     let lineMode = false;
+    const parquet = await parquetColumns(connection, source, file);
     try {
-      await insertRows(connection, file, columns, rawRelation(source, columns, await parquetColumns(connection, source)), 'typed');
+      await insertRows(connection, file, columns, rawRelation(source, columns, parquet), 'typed');
     } catch (error) {
       if (process.env.BQCOST_DEBUG_IMPORT) console.error('typed import failed:', error);
       await deleteSource(connection, file);
@@ -192,7 +193,7 @@ function isScalar(column: ColumnSpec): boolean {
   return ['string', 'int64', 'float64', 'bool', 'timestamp'].includes(column.type);
 }
 
-async function parquetColumns(connection: DuckDBConnection, source: Source): Promise<Map<string, string> | null> {
+async function parquetColumns(connection: DuckDBConnection, source: Source, file: ExportFile): Promise<Map<string, string> | null> {
   if (source.format !== 'parquet') return null;
   try {
     const reader = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${quoteLiteral(source.path)})`);
@@ -200,7 +201,7 @@ async function parquetColumns(connection: DuckDBConnection, source: Source): Pro
     for (const row of reader.getRowObjectsJS()) map.set(String(row.column_name).toLowerCase(), String(row.column_type));
     return map;
   } catch (error) {
-    throw badInput('import.unreadable_parquet', `${source.path}: not a readable Parquet file (${firstLine(error)})`, error);
+    throw badInput('import.unreadable_parquet', `${file.name}: not a readable Parquet file (${firstLine(error)})`, error);
   }
 }
 

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { querySource, renderQuery, renderSql } from '../../src/queries/index.js';
+
+const tables = { jobs: 'J', table_storage: 'TS', schemata_options: 'SO', reservations_timeline: 'RT' };
+
+describe('SQL catalogue rendering', () => {
+  it('leaves BigQuery SQL as written apart from the view placeholders', () => {
+    const sql = renderQuery('cost-facts', { dialect: 'bigquery', tables });
+    expect(sql).toBe(querySource('cost-facts').replaceAll('{{jobs}}', 'J'));
+    expect(sql).toContain('@start');
+    expect(sql).not.toContain('{{');
+  });
+
+  it('rewrites parameters and UNNEST aliases for DuckDB, outside strings and comments', () => {
+    const sql = renderSql(
+      `SELECT '@start' AS s, "x@y" AS q, \`a@b\` -- @end\nFROM t CROSS JOIN UNNEST(t.labels) AS l WHERE a >= @start /* @no */ AND b < @end_time`,
+      { dialect: 'duckdb', tables },
+    );
+    expect(sql).toBe(
+      `SELECT '@start' AS s, "x@y" AS q, \`a@b\` -- @end\nFROM t CROSS JOIN UNNEST(t.labels) AS l_(l) WHERE a >= $start /* @no */ AND b < $end_time`,
+    );
+  });
+
+  it('rejects a placeholder for a view it does not know', () => {
+    expect(() => renderSql('SELECT * FROM {{nope}}', { dialect: 'duckdb', tables })).toThrow('unknown view {{nope}}');
+  });
+
+  it('every catalogue query renders with no placeholder left', () => {
+    for (const name of ['cost-facts', 'table-storage', 'reservation-capacity', 'data-range'] as const) {
+      for (const dialect of ['bigquery', 'duckdb'] as const) {
+        expect(renderQuery(name, { dialect, tables })).not.toMatch(/\{\{|\}\}/);
+      }
+    }
+  });
+});
