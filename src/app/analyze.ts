@@ -111,7 +111,7 @@ export async function analyzeCosts(deps: AnalyzeDeps, options: AnalyzeOptions): 
   const costLines: CostLine[] = [
     costLine('On-demand queries', onDemandBytes / bytesPerTib, 'TiB billed', pricing.prices.onDemandUsdPerTib, 'gross list price; SCRIPT parents, cache hits, failed and reservation jobs excluded'),
     ...reservations.map((r) =>
-      costLine(`Capacity ${r.reservationId} (${r.edition} ${r.commitment})`, r.billedSlotHours ?? r.usedSlotHours, 'slot-hours', r.usdPerSlotHour, r.method),
+      costLine(`Capacity ${r.reservationId}`, r.billedSlotHours ?? r.usedSlotHours, `slot-hours (${r.edition} ${r.commitment})`, r.usdPerSlotHour, r.method),
     ),
     ...storage.map((s) => ({
       label: `Storage ${s.dataset} (${s.model})`,

@@ -46,15 +46,16 @@ export function renderReport(analysis: CostAnalysis, options: { top: number }): 
   const t = result.totals;
   const compute = t.onDemandUsd + t.capacityUsd;
   out.push('Totals');
-  out.push(`  Jobs                     ${padStart(num(t.jobs), 14)}   (SCRIPT parents excluded)`);
+  const w = 44;
+  out.push(`  ${pad('Jobs', w)} ${padStart(num(t.jobs), 14)}   SCRIPT parents excluded`);
   for (const line of analysis.costLines.filter((l) => !l.label.startsWith('Storage'))) {
     const qty = line.quantity === null ? 'unknown' : `${num(line.quantity, 3)} ${line.unit} × ${usd(line.unitPriceUsd)}`;
-    out.push(`  ${pad(line.label, 24)} ${padStart(usd(line.usd), 14)}   ${qty}`);
-    if (line.method) out.push(`  ${' '.repeat(24)} ${' '.repeat(14)}   ${line.method}`);
+    out.push(`  ${pad(line.label, w)} ${padStart(usd(line.usd), 14)}   ${qty}`);
+    if (line.method) out.push(`  ${' '.repeat(w)} ${' '.repeat(14)}   ${line.method}`);
   }
-  out.push(`  ${pad('Compute total', 24)} ${padStart(usd(compute), 14)}`);
-  out.push(`  ${pad('Free tier (not deducted)', 24)} ${padStart(`−${usd(analysis.freeTierCreditUsd)}`, 14)}   first 1 TiB per month per billing account, credited on the invoice`);
-  out.push(`  ${pad('Storage per month', 24)} ${padStart(usd(t.storageUsdPerMonth), 14)}   current snapshot, each dataset at its billing model`);
+  out.push(`  ${pad('Compute total', w)} ${padStart(usd(compute), 14)}`);
+  out.push(`  ${pad('Free tier (shown apart, not deducted)', w)} ${padStart(`−${usd(analysis.freeTierCreditUsd)}`, 14)}   first 1 TiB per month per billing account`);
+  out.push(`  ${pad('Storage per month', w)} ${padStart(usd(t.storageUsdPerMonth), 14)}   current snapshot, each dataset at its billing model`);
   out.push('');
 
   const daily = analysis.daily;
@@ -79,7 +80,7 @@ export function renderReport(analysis: CostAnalysis, options: { top: number }): 
   }
 
   const movers = topMovers(analysis, options.top);
-  out.push(`Top movers vs the previous ${Math.round((analysis.window.end.getTime() - analysis.window.start.getTime()) / 86_400_000)} days`);
+  out.push(`Top movers in compute cost (on-demand + used capacity) vs the previous ${Math.round((analysis.window.end.getTime() - analysis.window.start.getTime()) / 86_400_000)} days`);
   if (movers.length === 0) out.push('  (no change, or no earlier data)');
   for (const m of movers) {
     const sign = m.delta >= 0 ? '+' : '−';
@@ -91,7 +92,7 @@ export function renderReport(analysis: CostAnalysis, options: { top: number }): 
   if (analysis.storage.length > 0) {
     out.push('Storage by dataset (per month)');
     for (const s of analysis.storage.slice(0, options.top)) {
-      out.push(`  ${pad(s.dataset, 48)} ${padStart(usd(s.usdPerMonth), 12)}  ${s.model.toLowerCase()}, ${s.tables} tables`);
+      out.push(`  ${pad(s.dataset, 48)} ${padStart(usd(s.usdPerMonth), 12)}  ${s.model.toLowerCase()}, ${s.tables} table${s.tables === 1 ? '' : 's'}`);
     }
     out.push('');
   }

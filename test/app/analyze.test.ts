@@ -166,3 +166,45 @@ describe('analyzeCosts on hand-built traps', () => {
     expect(result.warnings.some((w) => w.includes('no known edition'))).toBe(true);
   });
 });
+
+describe('analyzeCosts on the demo organisation', () => {
+  it('matches an independent computation to the cent on every key, and every format imports to the same totals', async () => {
+    const { writeDemoExports } = await import('../../src/app/demo-export-writer.js');
+    const dir = tempDir();
+    await writeDemoExports(dir, { seed: 3, days: 45, jobsPerDay: 150, end: new Date('2026-11-01T00:00:00Z') });
+    const analysis = await analyzeDir(dir, { asOf });
+    const { result } = analysis;
+    const ref = referenceAttribution(parseJobsFile(join(dir, 'jobs.jsonl')), new Date(result.window.start), new Date(result.window.end));
+    expect(result.totals.jobs).toBe(ref.jobs);
+    expect(result.totals.jobs).toBeGreaterThan(1000);
+    expect(Math.abs(result.totals.onDemandUsd - ref.onDemandUsd)).toBeLessThan(0.01);
+    expect(Math.abs(result.totals.capacitySlotHours - ref.slotHours)).toBeLessThan(1e-6);
+    expectMatches(result.attribution.byUser, ref.byUser);
+    expectMatches(result.attribution.byProject, ref.byProject);
+    expectMatches(result.attribution.byLabel, ref.byLabel);
+    expectMatches(result.attribution.byQueryPattern, ref.byQueryPattern);
+    expectMatches(result.attribution.byTable, ref.byTable);
+    expect(result.totals.storageUsdPerMonth).toBeGreaterThan(0);
+
+    // The same jobs as a gzipped JSON array and as Parquet give the same numbers.
+    const { gzipSync } = await import('node:zlib');
+    const { readFileSync, writeFileSync, copyFileSync } = await import('node:fs');
+    const arrayDir = tempDir();
+    const rows = readFileSync(join(dir, 'jobs.jsonl'), 'utf8').trim().split('\n');
+    writeFileSync(join(arrayDir, 'jobs.json.gz'), gzipSync(`[${rows.join(',\n')}]`));
+    for (const name of ['table_storage.jsonl', 'schemata_options.jsonl', 'reservations_timeline.jsonl']) copyFileSync(join(dir, name), join(arrayDir, name));
+    const fromArray = (await analyzeDir(arrayDir, { asOf })).result;
+    expect(fromArray.totals).toEqual(result.totals);
+    expect(fromArray.attribution).toEqual(result.attribution);
+
+    const { DuckDbWarehouse } = await import('../../src/adapters/duckdb/duckdb-warehouse.js');
+    const parquetDir = tempDir();
+    const w = await DuckDbWarehouse.open(':memory:');
+    await w.importFile({ view: 'jobs', path: join(dir, 'jobs.jsonl'), name: 'jobs.jsonl' }, { strict: false });
+    await w.sql(`COPY (SELECT * EXCLUDE (_source, _line, _import_error) FROM jobs) TO '${join(parquetDir, 'jobs.parquet')}' (FORMAT parquet)`);
+    await w.close();
+    const fromParquet = (await analyzeDir(parquetDir, { asOf })).result;
+    expect(fromParquet.totals.onDemandUsd).toBe(result.totals.onDemandUsd);
+    expect(fromParquet.attribution).toEqual(result.attribution);
+  });
+});

@@ -1,0 +1,55 @@
+// One measured phase of the benchmark, run in its own process so its peak RSS is its own.
+// Prints one JSON line: { phase, ms, rows, maxRssMb, ... }.
+import { DuckDBInstance } from '@duckdb/node-api';
+import { join } from 'node:path';
+import { DuckDbWarehouse } from '../src/adapters/duckdb/duckdb-warehouse.js';
+import { discoverExports } from '../src/adapters/files/discover.js';
+import { analyzeCosts } from '../src/app/analyze.js';
+import { resolvePricing } from '../src/domain/pricing.js';
+
+const [phase, dir] = process.argv.slice(2);
+if (!phase || !dir) {
+  process.stderr.write('usage: phase.ts <floor|import-attribute> <dir>\n');
+  process.exit(2);
+}
+
+const started = performance.now();
+let extra: Record<string, unknown> = {};
+
+if (phase === 'floor') {
+  // The least any engine must do: scan the file once and group bytes billed by user.
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  const reader = await connection.runAndReadAll(
+    `SELECT user_email, sum(CAST(total_bytes_billed AS BIGINT)) AS bytes FROM read_json('${join(dir, 'jobs.jsonl')}') GROUP BY 1`,
+  );
+  extra = { groups: reader.getRows().length };
+  connection.closeSync();
+  instance.closeSync();
+} else if (phase === 'import-attribute') {
+  const warehouse = await DuckDbWarehouse.open(':memory:');
+  let imported = 0;
+  const importStart = performance.now();
+  for (const file of discoverExports(dir)) {
+    const report = await warehouse.importFile(file, { strict: false });
+    if (file.view === 'jobs') imported = report.rowsImported;
+  }
+  const importMs = performance.now() - importStart;
+  const attributeStart = performance.now();
+  const analysis = await analyzeCosts({ warehouse, pricing: resolvePricing('us') }, { windowDays: 30 });
+  const attributeMs = performance.now() - attributeStart;
+  extra = {
+    importMs: Math.round(importMs),
+    attributeMs: Math.round(attributeMs),
+    jobsImported: imported,
+    jobsInWindow: analysis.result.totals.jobs,
+    onDemandUsd: Math.round(analysis.result.totals.onDemandUsd),
+  };
+  await warehouse.close();
+} else {
+  process.stderr.write(`unknown phase ${phase}\n`);
+  process.exit(2);
+}
+
+const ms = Math.round(performance.now() - started);
+process.stdout.write(`${JSON.stringify({ phase, ms, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), ...extra })}\n`);
