@@ -6,7 +6,7 @@ export const projectIdPattern = /^(?:[a-z][a-z0-9.-]{0,62}:)?[a-z][a-z0-9-]{4,28
 /** Dataset ids: letters, digits and underscores, up to 1024 chars. */
 export const datasetIdPattern = /^[A-Za-z0-9_]{1,1024}$/;
 /** Location qualifiers as INFORMATION_SCHEMA takes them: `us`, `eu`, `europe-west2`, … */
-export const regionPattern = /^[a-z]+(?:-[a-z]+[0-9]*)?$/;
+export const regionPattern = /^(?!region-)[a-z]+(?:-[a-z]+[0-9]*)?$/;
 
 export function isProjectId(value: string): boolean {
   return projectIdPattern.test(value);

@@ -1,0 +1,15 @@
+-- Stored daily facts for days in [@start_day, @end_day). A day can span several refresh windows,
+-- hence the SUMs.
+SELECT
+  day,
+  dimension,
+  key,
+  reservation_id,
+  edition,
+  SUM(jobs) AS jobs,
+  SUM(on_demand_bytes_billed) AS on_demand_bytes_billed,
+  SUM(reservation_slot_ms) AS reservation_slot_ms
+FROM {{cost_facts}}
+WHERE day >= @start_day
+  AND day < @end_day
+GROUP BY day, dimension, key, reservation_id, edition
