@@ -36,7 +36,10 @@ if (phase === 'floor') {
   }
   const importMs = performance.now() - importStart;
   const attributeStart = performance.now();
-  const analysis = await analyzeCosts({ warehouse, pricing: resolvePricing('us') }, { windowDays: 30 });
+  const analysis = await analyzeCosts(
+    { warehouse, pricing: resolvePricing('us') },
+    { windowDays: 30 },
+  );
   const attributeMs = performance.now() - attributeStart;
   extra = {
     importMs: Math.round(importMs),
@@ -52,4 +55,6 @@ if (phase === 'floor') {
 }
 
 const ms = Math.round(performance.now() - started);
-process.stdout.write(`${JSON.stringify({ phase, ms, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), ...extra })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ phase, ms, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), ...extra })}\n`,
+);

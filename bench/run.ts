@@ -38,7 +38,9 @@ try {
 
   const floors = [runPhase('floor'), runPhase('floor')];
   const floor = floors.reduce((a, b) => (a.ms! <= b.ms! ? a : b));
-  process.stdout.write(`floor         bare DuckDB scan-and-group: ${fmt(floor.ms!)} ms (best of 2), peak RSS ${fmt(floor.maxRssMb!)} MB\n`);
+  process.stdout.write(
+    `floor         bare DuckDB scan-and-group: ${fmt(floor.ms!)} ms (best of 2), peak RSS ${fmt(floor.maxRssMb!)} MB\n`,
+  );
 
   const run = runPhase('import-attribute');
   const total = run.importMs! + run.attributeMs!;

@@ -11,7 +11,11 @@ const envSchema = z.object({
     .default('us'),
   BQCOST_PRICING_FILE: z.string().min(1).optional(),
   BQCOST_DATA_DIR: z.string().min(1).optional(),
-  BQCOST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Print stack traces of internal errors. */
+  BQCOST_DEBUG: z.string().optional(),
+  BQCOST_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info'),
 });
 
 export type Config = z.infer<typeof envSchema>;

@@ -1,8 +1,20 @@
 import type { AnalysisResult, AttributionRow, CostLine } from '../domain/analysis.js';
 import { costLine, round6 } from '../domain/analysis.js';
-import type { AttributionDimension, CostFact, ReservationCapacityFact, TableStorageFact, TimeWindow } from '../domain/facts.js';
+import type {
+  AttributionDimension,
+  CostFact,
+  ReservationCapacityFact,
+  TableStorageFact,
+  TimeWindow,
+} from '../domain/facts.js';
 import type { PricingContext, StorageBillingModel } from '../domain/pricing.js';
-import { bytesPerTib, parseStorageBillingModel, slotHourRate, slotHours, storageUsdPerMonth } from '../domain/pricing.js';
+import {
+  bytesPerTib,
+  parseStorageBillingModel,
+  slotHourRate,
+  slotHours,
+  storageUsdPerMonth,
+} from '../domain/pricing.js';
 import { msPerDay, startOfUtcDay, utcDay } from '../domain/timestamps.js';
 import type { Warehouse } from '../ports/warehouse.js';
 
@@ -70,12 +82,18 @@ const dimensionKeys: Record<AttributionDimension, keyof AnalysisResult['attribut
 };
 
 /** Prices and attributes a window of job history plus the current storage snapshot. */
-export async function analyzeCosts(deps: AnalyzeDeps, options: AnalyzeOptions): Promise<CostAnalysis> {
+export async function analyzeCosts(
+  deps: AnalyzeDeps,
+  options: AnalyzeOptions,
+): Promise<CostAnalysis> {
   const { warehouse, pricing } = deps;
   const warnings = [...(options.warnings ?? [])];
   const asOf = options.asOf ?? (await defaultAsOf(warehouse));
   const window = { start: new Date(asOf.getTime() - options.windowDays * msPerDay), end: asOf };
-  const previousWindow = { start: new Date(window.start.getTime() - options.windowDays * msPerDay), end: window.start };
+  const previousWindow = {
+    start: new Date(window.start.getTime() - options.windowDays * msPerDay),
+    end: window.start,
+  };
 
   const [facts, previousFacts, capacity, tables] = await Promise.all([
     warehouse.costFacts(window),
@@ -109,9 +127,21 @@ export async function analyzeCosts(deps: AnalyzeDeps, options: AnalyzeOptions): 
   const previousDimensions = attributeAll(previousFacts, rate, pricing.prices.onDemandUsdPerTib);
 
   const costLines: CostLine[] = [
-    costLine('On-demand queries', onDemandBytes / bytesPerTib, 'TiB billed', pricing.prices.onDemandUsdPerTib, 'gross list price; SCRIPT parents, cache hits, failed and reservation jobs excluded'),
+    costLine(
+      'On-demand queries',
+      onDemandBytes / bytesPerTib,
+      'TiB billed',
+      pricing.prices.onDemandUsdPerTib,
+      'gross list price; SCRIPT parents, cache hits, failed and reservation jobs excluded',
+    ),
     ...reservations.map((r) =>
-      costLine(`Capacity ${r.reservationId}`, r.billedSlotHours ?? r.usedSlotHours, `slot-hours (${r.edition} ${r.commitment})`, r.usdPerSlotHour, r.method),
+      costLine(
+        `Capacity ${r.reservationId}`,
+        r.billedSlotHours ?? r.usedSlotHours,
+        `slot-hours (${r.edition} ${r.commitment})`,
+        r.usdPerSlotHour,
+        r.method,
+      ),
     ),
     ...storage.map((s) => ({
       label: `Storage ${s.dataset} (${s.model})`,
@@ -166,7 +196,11 @@ async function defaultAsOf(warehouse: Warehouse): Promise<Date> {
 
 type RateOf = (fact: CostFact) => { usdPerSlotHour: number };
 
-function attributeAll(facts: CostFact[], rate: RateOf, usdPerTib: number): Record<AttributionDimension, KeyedCost[]> {
+function attributeAll(
+  facts: CostFact[],
+  rate: RateOf,
+  usdPerTib: number,
+): Record<AttributionDimension, KeyedCost[]> {
   const out = {} as Record<AttributionDimension, KeyedCost[]>;
   for (const dimension of Object.keys(dimensionKeys) as AttributionDimension[]) {
     out[dimension] = attribute(
@@ -180,7 +214,10 @@ function attributeAll(facts: CostFact[], rate: RateOf, usdPerTib: number): Recor
 
 /** Sums daily facts per key; sorted by cost (on-demand + used capacity) desc, then key. */
 export function attribute(facts: CostFact[], rate: RateOf, usdPerTib: number): KeyedCost[] {
-  const byKey = new Map<string, { bytes: number; slotMs: number; capacityUsd: number; jobs: number }>();
+  const byKey = new Map<
+    string,
+    { bytes: number; slotMs: number; capacityUsd: number; jobs: number }
+  >();
   for (const fact of facts) {
     const entry = byKey.get(fact.key) ?? { bytes: 0, slotMs: 0, capacityUsd: 0, jobs: 0 };
     entry.bytes += fact.onDemandBytesBilled;
@@ -198,15 +235,25 @@ export function attribute(facts: CostFact[], rate: RateOf, usdPerTib: number): K
   }));
   return rows.sort(
     (a, b) =>
-      b.onDemandUsd + b.capacityUsd - (a.onDemandUsd + a.capacityUsd) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+      b.onDemandUsd + b.capacityUsd - (a.onDemandUsd + a.capacityUsd) ||
+      (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
   );
 }
 
 function contractRow(row: KeyedCost): AttributionRow {
-  return { key: row.key, onDemandUsd: round6(row.onDemandUsd), slotHours: round6(row.slotHours), jobs: row.jobs };
+  return {
+    key: row.key,
+    onDemandUsd: round6(row.onDemandUsd),
+    slotHours: round6(row.slotHours),
+    jobs: row.jobs,
+  };
 }
 
-function priceReservations(totals: CostFact[], capacity: ReservationCapacityFact[], pricing: PricingContext): ReservationCost[] {
+function priceReservations(
+  totals: CostFact[],
+  capacity: ReservationCapacityFact[],
+  pricing: PricingContext,
+): ReservationCost[] {
   const used = new Map<string, { slotMs: number; edition: string | null }>();
   for (const fact of totals) {
     if (!fact.reservationId || fact.reservationSlotMs === 0) continue;
@@ -237,7 +284,8 @@ function priceReservations(totals: CostFact[], capacity: ReservationCapacityFact
         ...base,
         billedSlotHours: timeline.slotHours,
         usd: timeline.slotHours * price.usdPerSlotHour,
-        method: 'billed capacity from RESERVATIONS_TIMELINE (baseline + autoscaled slots per minute)',
+        method:
+          'billed capacity from RESERVATIONS_TIMELINE (baseline + autoscaled slots per minute)',
       };
     }
     return {
@@ -270,7 +318,9 @@ function priceStorage(tables: TableStorageFact[], pricing: PricingContext): Data
     entry.usdPerMonth += usd;
     byDataset.set(dataset, entry);
   }
-  return [...byDataset.values()].sort((a, b) => b.usdPerMonth - a.usdPerMonth || a.dataset.localeCompare(b.dataset));
+  return [...byDataset.values()].sort(
+    (a, b) => b.usdPerMonth - a.usdPerMonth || a.dataset.localeCompare(b.dataset),
+  );
 }
 
 /** The first TiB each calendar month is free per billing account: shown apart, never deducted. */
@@ -282,11 +332,17 @@ function freeTierCredit(totals: CostFact[], pricing: PricingContext): number {
   }
   const freeBytes = pricing.prices.freeTibPerMonth * bytesPerTib;
   let credit = 0;
-  for (const bytes of bytesByMonth.values()) credit += (Math.min(bytes, freeBytes) / bytesPerTib) * pricing.prices.onDemandUsdPerTib;
+  for (const bytes of bytesByMonth.values())
+    credit += (Math.min(bytes, freeBytes) / bytesPerTib) * pricing.prices.onDemandUsdPerTib;
   return credit;
 }
 
-function dailyCosts(totals: CostFact[], window: TimeWindow, rate: RateOf, pricing: PricingContext): DailyCost[] {
+function dailyCosts(
+  totals: CostFact[],
+  window: TimeWindow,
+  rate: RateOf,
+  pricing: PricingContext,
+): DailyCost[] {
   const days = new Map<string, DailyCost>();
   for (let t = startOfUtcDay(window.start).getTime(); t < window.end.getTime(); t += msPerDay) {
     const day = utcDay(new Date(t));
@@ -295,7 +351,8 @@ function dailyCosts(totals: CostFact[], window: TimeWindow, rate: RateOf, pricin
   for (const fact of totals) {
     const entry = days.get(fact.day);
     if (!entry) continue;
-    entry.onDemandUsd += (fact.onDemandBytesBilled / bytesPerTib) * pricing.prices.onDemandUsdPerTib;
+    entry.onDemandUsd +=
+      (fact.onDemandBytesBilled / bytesPerTib) * pricing.prices.onDemandUsdPerTib;
     entry.capacityUsd += slotHours(fact.reservationSlotMs) * rate(fact).usdPerSlotHour;
     entry.jobs += fact.jobs;
   }

@@ -20,7 +20,9 @@ export async function loadExports(
   for (const file of files) {
     const bar = progress(`importing ${file.name}`, process.stderr, options.quiet);
     const report = await warehouse.importFile(file, { strict: options.strict, maxIssues: 20 });
-    bar.done(`${file.name}: ${report.rowsImported.toLocaleString('en-US')} rows imported${report.rowsSkipped ? `, ${report.rowsSkipped} skipped` : ''}`);
+    bar.done(
+      `${file.name}: ${report.rowsImported.toLocaleString('en-US')} rows imported${report.rowsSkipped ? `, ${report.rowsSkipped} skipped` : ''}`,
+    );
     reports.push(report);
   }
   return { reports, warnings: importWarnings(reports) };
@@ -30,13 +32,19 @@ export function importWarnings(reports: readonly ImportReport[]): string[] {
   const warnings: string[] = [];
   for (const report of reports) {
     for (const issue of report.issues) {
-      warnings.push(`${issue.file}${issue.line === null ? '' : `:${issue.line}`}: ${issue.reason} (row skipped)`);
+      warnings.push(
+        `${issue.file}${issue.line === null ? '' : `:${issue.line}`}: ${issue.reason} (row skipped)`,
+      );
     }
     if (report.rowsSkipped > report.issues.length) {
-      warnings.push(`${report.file}: ${report.rowsSkipped - report.issues.length} more rows skipped (${report.rowsSkipped} in all)`);
+      warnings.push(
+        `${report.file}: ${report.rowsSkipped - report.issues.length} more rows skipped (${report.rowsSkipped} in all)`,
+      );
     }
     if (report.duplicatesDropped > 0) {
-      warnings.push(`${report.file}: ${report.duplicatesDropped} duplicate jobs (same project_id and job_id) counted once`);
+      warnings.push(
+        `${report.file}: ${report.duplicatesDropped} duplicate jobs (same project_id and job_id) counted once`,
+      );
     }
   }
   return warnings;

@@ -128,12 +128,22 @@ async function analyze(argv: string[], config: Config): Promise<number> {
   const format = args.oneOf('format', values.format, ['json', 'text'], 'json');
   const windowDays = args.positiveInt('window-days', values['window-days'], 30, 180);
   const asOf = args.timestamp('as-of', values['as-of']);
-  const pricing = loadPricing(values.region ?? config.BQCOST_REGION, values.pricing ?? config.BQCOST_PRICING_FILE);
+  const pricing = loadPricing(
+    values.region ?? config.BQCOST_REGION,
+    values.pricing ?? config.BQCOST_PRICING_FILE,
+  );
   const warehouse = await DuckDbWarehouse.open(':memory:');
   try {
     const loaded = await loadExports(warehouse, from, { strict: Boolean(values.strict) });
-    const analysis = await analyzeCosts({ warehouse, pricing }, { asOf, windowDays, warnings: loaded.warnings });
-    process.stdout.write(format === 'json' ? `${JSON.stringify(analysis.result, null, 2)}\n` : `${renderAnalyzeText(analysis)}\n`);
+    const analysis = await analyzeCosts(
+      { warehouse, pricing },
+      { asOf, windowDays, warnings: loaded.warnings },
+    );
+    process.stdout.write(
+      format === 'json'
+        ? `${JSON.stringify(analysis.result, null, 2)}\n`
+        : `${renderAnalyzeText(analysis)}\n`,
+    );
     return 0;
   } finally {
     await warehouse.close();
@@ -152,13 +162,22 @@ async function report(argv: string[], config: Config): Promise<number> {
   const windowDays = args.positiveInt('window-days', values['window-days'], 30, 180);
   const top = args.positiveInt('top', values.top, 10, 1000);
   const asOf = args.timestamp('as-of', values['as-of']);
-  const pricing = loadPricing(values.region ?? config.BQCOST_REGION, values.pricing ?? config.BQCOST_PRICING_FILE);
-  const warehouse = await DuckDbWarehouse.open(values.from ? ':memory:' : (values.db ?? config.BQCOST_DB));
+  const pricing = loadPricing(
+    values.region ?? config.BQCOST_REGION,
+    values.pricing ?? config.BQCOST_PRICING_FILE,
+  );
+  const warehouse = await DuckDbWarehouse.open(
+    values.from ? ':memory:' : (values.db ?? config.BQCOST_DB),
+  );
   try {
     let warnings: string[] = [];
-    if (values.from) warnings = (await loadExports(warehouse, values.from, { strict: Boolean(values.strict) })).warnings;
+    if (values.from)
+      warnings = (await loadExports(warehouse, values.from, { strict: Boolean(values.strict) }))
+        .warnings;
     else if ((await warehouse.rowCount('jobs')) === 0) {
-      process.stderr.write('bqcost report: the embedded warehouse holds no jobs yet; run "bqcost import --from <dir>" or "npm start"\n');
+      process.stderr.write(
+        'bqcost report: the embedded warehouse holds no jobs yet; run "bqcost import --from <dir>" or "npm start"\n',
+      );
       return 2;
     }
     const analysis = await analyzeCosts({ warehouse, pricing }, { asOf, windowDays, warnings });
@@ -170,7 +189,11 @@ async function report(argv: string[], config: Config): Promise<number> {
 }
 
 async function importCommand(argv: string[], config: Config): Promise<number> {
-  const { values } = args.parse('import', argv, { from: { type: 'string' }, db: { type: 'string' }, strict: { type: 'boolean' } });
+  const { values } = args.parse('import', argv, {
+    from: { type: 'string' },
+    db: { type: 'string' },
+    strict: { type: 'boolean' },
+  });
   if (wantsHelp('import', values)) return 0;
   const from = args.required('from', 'import', values.from);
   const db = values.db ?? config.BQCOST_DB;
@@ -222,14 +245,23 @@ async function writeDemo(options: DemoArgs): Promise<void> {
     { seed: options.seed, days: options.days, jobsPerDay: options.jobsPerDay, end: options.end },
     (jobs) => bar.update(jobs, expected),
   );
-  bar.done(`demo organisation: ${written.jobs.toLocaleString('en-US')} jobs in ${written.files.length} files under ${options.out}`);
+  bar.done(
+    `demo organisation: ${written.jobs.toLocaleString('en-US')} jobs in ${written.files.length} files under ${options.out}`,
+  );
 }
 
 async function start(argv: string[], config: Config): Promise<number> {
-  const { values } = args.parse('start', argv, { db: { type: 'string' }, reseed: { type: 'boolean' }, ...windowOptions });
+  const { values } = args.parse('start', argv, {
+    db: { type: 'string' },
+    reseed: { type: 'boolean' },
+    ...windowOptions,
+  });
   if (wantsHelp('start', values)) return 0;
   const db = values.db ?? config.BQCOST_DB;
-  const pricing = loadPricing(values.region ?? config.BQCOST_REGION, values.pricing ?? config.BQCOST_PRICING_FILE);
+  const pricing = loadPricing(
+    values.region ?? config.BQCOST_REGION,
+    values.pricing ?? config.BQCOST_PRICING_FILE,
+  );
   const warehouse = await DuckDbWarehouse.open(db);
   try {
     let warnings: string[] = [];
@@ -238,7 +270,13 @@ async function start(argv: string[], config: Config): Promise<number> {
     } else if (values.reseed || (await warehouse.rowCount('jobs')) === 0) {
       const dir = join(resolve(db, '..'), 'demo');
       if (values.reseed || !existsSync(join(dir, 'jobs.jsonl'))) {
-        await writeDemo({ out: dir, seed: 42, days: 60, jobsPerDay: 800, end: startOfUtcDay(new Date()) });
+        await writeDemo({
+          out: dir,
+          seed: 42,
+          days: 60,
+          jobsPerDay: 800,
+          end: startOfUtcDay(new Date()),
+        });
       }
       warnings = (await loadExports(warehouse, dir, { strict: false })).warnings;
     }
@@ -246,10 +284,20 @@ async function start(argv: string[], config: Config): Promise<number> {
     const windowDays = args.positiveInt('window-days', values['window-days'], 30, 180);
     const analysis = await analyzeCosts({ warehouse, pricing }, { asOf, windowDays, warnings });
     process.stdout.write(`${renderReport(analysis, { top: 10 })}\n`);
-    process.stdout.write(`Embedded warehouse: ${db}. Try: bqcost analyze --from ${join(resolve(db, '..'), 'demo')} --format json\n`);
+    process.stdout.write(
+      `Embedded warehouse: ${db}. Try: bqcost analyze --from ${join(resolve(db, '..'), 'demo')} --format json\n`,
+    );
     return 0;
   } finally {
     await warehouse.close();
+  }
+}
+
+function debugEnabled(): boolean {
+  try {
+    return Boolean(loadConfig().BQCOST_DEBUG);
+  } catch {
+    return false;
   }
 }
 
@@ -263,8 +311,10 @@ main(process.argv.slice(2)).then(
       process.exitCode = error.code.startsWith('warehouse.') ? 1 : 2;
       return;
     }
-    process.stderr.write(`bqcost: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
-    if (process.env.BQCOST_DEBUG) process.stderr.write(`${error instanceof Error ? error.stack : ''}\n`);
+    process.stderr.write(
+      `bqcost: internal error: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    if (debugEnabled()) process.stderr.write(`${error instanceof Error ? error.stack : ''}\n`);
     process.exitCode = 1;
   },
 );

@@ -7,7 +7,11 @@ export interface Progress {
 
 const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
-export function progress(label: string, stream: NodeJS.WriteStream = process.stderr, quiet = false): Progress {
+export function progress(
+  label: string,
+  stream: NodeJS.WriteStream = process.stderr,
+  quiet = false,
+): Progress {
   const tty = Boolean(stream.isTTY) && !quiet;
   const started = Date.now();
   let last = { done: 0, total: undefined as number | undefined };
@@ -33,8 +37,10 @@ export function progress(label: string, stream: NodeJS.WriteStream = process.std
     },
     done(message) {
       if (timer) clearInterval(timer);
-      if (tty) stream.write(`\r\x1b[2K✔ ${message} (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
-      else if (!quiet) stream.write(`${message} (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
+      if (tty)
+        stream.write(`\r\x1b[2K✔ ${message} (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
+      else if (!quiet)
+        stream.write(`${message} (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
     },
   };
 }

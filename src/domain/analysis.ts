@@ -76,7 +76,13 @@ export interface CostLine {
   method?: string;
 }
 
-export function costLine(label: string, quantity: number | null, unit: string, unitPriceUsd: number, method?: string): CostLine {
+export function costLine(
+  label: string,
+  quantity: number | null,
+  unit: string,
+  unitPriceUsd: number,
+  method?: string,
+): CostLine {
   return {
     label,
     quantity,

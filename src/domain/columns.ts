@@ -87,6 +87,9 @@ export const reservationsTimelineColumns: readonly ColumnSpec[] = [
   col('edition', 'string'),
   col('slots_assigned', 'int64'),
   col('autoscale', 'autoscale'),
+  // Billed autoscale slot-seconds in the minute (added to the view in 2026); `autoscale` is only
+  // a snapshot and can change within the minute.
+  col('period_autoscale_slot_seconds', 'int64'),
 ];
 
 /** The export views `bqcost analyze --from <dir>` understands, keyed by file-name prefix. */

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import type { ColumnSpec, ColumnType } from './columns.js';
-import { jobColumns, reservationsTimelineColumns, schemataOptionColumns, tableStorageColumns } from './columns.js';
+import {
+  jobColumns,
+  reservationsTimelineColumns,
+  schemataOptionColumns,
+  tableStorageColumns,
+} from './columns.js';
 import { parseBqTimestamp } from './timestamps.js';
 
 // Lenient readers for the export formats: INT64 arrives as a JSON string or number, BOOL as a
@@ -37,7 +42,10 @@ export type TableRef = z.infer<typeof tableRefSchema>;
 export const labelSchema = z.object({ key: z.string(), value: z.string().nullish() });
 export type Label = z.infer<typeof labelSchema>;
 
-const nested: Record<Exclude<ColumnType, 'string' | 'int64' | 'float64' | 'bool' | 'timestamp'>, z.ZodType> = {
+const nested: Record<
+  Exclude<ColumnType, 'string' | 'int64' | 'float64' | 'bool' | 'timestamp'>,
+  z.ZodType
+> = {
   table_ref: tableRefSchema,
   table_refs: z.array(tableRefSchema),
   labels: z.array(labelSchema),
@@ -79,7 +87,11 @@ export interface JobRow {
   statement_type?: string | null;
   priority?: string | null;
   state?: string | null;
-  error_result?: { reason?: string | null; location?: string | null; message?: string | null } | null;
+  error_result?: {
+    reason?: string | null;
+    location?: string | null;
+    message?: string | null;
+  } | null;
   cache_hit?: boolean | null;
   total_bytes_processed?: number | null;
   total_bytes_billed?: number | null;
@@ -131,8 +143,12 @@ export interface ReservationsTimelineRow {
 }
 
 export const jobRowSchema = schemaFor(jobColumns) as unknown as z.ZodType<JobRow>;
-export const tableStorageRowSchema = schemaFor(tableStorageColumns) as unknown as z.ZodType<TableStorageRow>;
-export const schemataOptionRowSchema = schemaFor(schemataOptionColumns) as unknown as z.ZodType<SchemataOptionRow>;
+export const tableStorageRowSchema = schemaFor(
+  tableStorageColumns,
+) as unknown as z.ZodType<TableStorageRow>;
+export const schemataOptionRowSchema = schemaFor(
+  schemataOptionColumns,
+) as unknown as z.ZodType<SchemataOptionRow>;
 export const reservationsTimelineRowSchema = schemaFor(
   reservationsTimelineColumns,
 ) as unknown as z.ZodType<ReservationsTimelineRow>;

@@ -110,7 +110,10 @@ export class UnknownRegionPricingError extends Error {
   }
 }
 
-export function resolvePricing(region: string, file: PricingFile = pricingFileSchema.parse({})): PricingContext {
+export function resolvePricing(
+  region: string,
+  file: PricingFile = pricingFileSchema.parse({}),
+): PricingContext {
   const key = region.toLowerCase().replace(/^region-/, '');
   const resolve = (name: string, seen: Set<string>): RegionPricing => {
     if (seen.has(name)) throw new Error(`pricing file: regions.${name} extends itself`);
@@ -128,7 +131,10 @@ export function resolvePricing(region: string, file: PricingFile = pricingFileSc
   };
 }
 
-function mergeRegion(base: RegionPricing | undefined, override: z.infer<typeof deepPartialRegion> | undefined) {
+function mergeRegion(
+  base: RegionPricing | undefined,
+  override: z.infer<typeof deepPartialRegion> | undefined,
+) {
   if (!override) return base;
   const editions = base?.editionsUsdPerSlotHour;
   const overEd = override.editionsUsdPerSlotHour;
@@ -157,18 +163,30 @@ export function slotHourRate(
   pricing: PricingContext,
   reservationId: string | null,
   jobEdition: string | null,
-): { usdPerSlotHour: number; edition: Edition; commitment: 'payg' | 'oneYear' | 'threeYear'; assumed: boolean } {
+): {
+  usdPerSlotHour: number;
+  edition: Edition;
+  commitment: 'payg' | 'oneYear' | 'threeYear';
+  assumed: boolean;
+} {
   const configured = reservationId ? pricing.reservations[reservationId] : undefined;
   const edition = configured?.edition ?? asEdition(jobEdition) ?? pricing.defaultEdition;
   const commitment = configured?.commitment ?? 'payg';
   const rates = pricing.prices.editionsUsdPerSlotHour[edition];
   const rate = rates[commitment] ?? rates.payg;
-  return { usdPerSlotHour: rate, edition, commitment, assumed: !configured && !asEdition(jobEdition) };
+  return {
+    usdPerSlotHour: rate,
+    edition,
+    commitment,
+    assumed: !configured && !asEdition(jobEdition),
+  };
 }
 
 export function asEdition(value: string | null | undefined): Edition | null {
   const upper = value?.toUpperCase();
-  return upper === 'STANDARD' || upper === 'ENTERPRISE' || upper === 'ENTERPRISE_PLUS' ? upper : null;
+  return upper === 'STANDARD' || upper === 'ENTERPRISE' || upper === 'ENTERPRISE_PLUS'
+    ? upper
+    : null;
 }
 
 export type StorageBillingModel = 'LOGICAL' | 'PHYSICAL';
@@ -185,10 +203,18 @@ export interface StorageBytes {
  * Monthly storage cost under a billing model. Physical billing charges time travel (already
  * inside active_physical_bytes) and fail-safe bytes at the active physical rate.
  */
-export function storageUsdPerMonth(bytes: StorageBytes, model: StorageBillingModel, pricing: PricingContext): number {
+export function storageUsdPerMonth(
+  bytes: StorageBytes,
+  model: StorageBillingModel,
+  pricing: PricingContext,
+): number {
   const rates = pricing.prices.storageUsdPerGibMonth;
   if (model === 'LOGICAL') {
-    return (bytes.activeLogicalBytes * rates.logicalActive + bytes.longTermLogicalBytes * rates.logicalLongTerm) / bytesPerGib;
+    return (
+      (bytes.activeLogicalBytes * rates.logicalActive +
+        bytes.longTermLogicalBytes * rates.logicalLongTerm) /
+      bytesPerGib
+    );
   }
   return (
     ((bytes.activePhysicalBytes + bytes.failSafePhysicalBytes) * rates.physicalActive +
@@ -198,7 +224,12 @@ export function storageUsdPerMonth(bytes: StorageBytes, model: StorageBillingMod
 }
 
 /** SCHEMATA_OPTIONS shows string options quoted (`"PHYSICAL"`); absent means LOGICAL. */
-export function parseStorageBillingModel(optionValue: string | null | undefined): StorageBillingModel {
-  const bare = (optionValue ?? '').trim().replace(/^["']|["']$/g, '').toUpperCase();
+export function parseStorageBillingModel(
+  optionValue: string | null | undefined,
+): StorageBillingModel {
+  const bare = (optionValue ?? '')
+    .trim()
+    .replace(/^["']|["']$/g, '')
+    .toUpperCase();
   return bare === 'PHYSICAL' ? 'PHYSICAL' : 'LOGICAL';
 }

@@ -1,4 +1,10 @@
-import type { CostFact, DataRange, ReservationCapacityFact, TableStorageFact, TimeWindow } from '../domain/facts.js';
+import type {
+  CostFact,
+  DataRange,
+  ReservationCapacityFact,
+  TableStorageFact,
+  TimeWindow,
+} from '../domain/facts.js';
 import type { ExportView } from '../domain/columns.js';
 
 /** Where job history and storage metadata live: BigQuery in production, DuckDB embedded. */

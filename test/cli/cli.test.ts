@@ -10,8 +10,18 @@ const TiB = 2 ** 40;
 function exportsDir(): string {
   const dir = tempDir();
   writeNdjson(join(dir, 'jobs.jsonl'), [
-    job({ jobId: 'a', bytesBilled: TiB, userEmail: 'ana@example.com', createdAt: '2026-10-10T10:00:00Z' }),
-    job({ jobId: 'b', bytesBilled: 2 * TiB, userEmail: 'bo@example.com', createdAt: '2026-10-11T10:00:00Z' }),
+    job({
+      jobId: 'a',
+      bytesBilled: TiB,
+      userEmail: 'ana@example.com',
+      createdAt: '2026-10-10T10:00:00Z',
+    }),
+    job({
+      jobId: 'b',
+      bytesBilled: 2 * TiB,
+      userEmail: 'bo@example.com',
+      createdAt: '2026-10-11T10:00:00Z',
+    }),
   ]);
   return dir;
 }
@@ -24,11 +34,14 @@ describe('bqcost CLI', () => {
     expect(runCli([]).code).toBe(2);
   });
 
-  it.each(['analyze', 'report', 'import', 'demo', 'start'])('%s --help describes its options', (command) => {
-    const result = runCli([command, '--help']);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`Usage: bqcost ${command}`);
-  });
+  it.each(['analyze', 'report', 'import', 'demo', 'start'])(
+    '%s --help describes its options',
+    (command) => {
+      const result = runCli([command, '--help']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`Usage: bqcost ${command}`);
+    },
+  );
 
   it('rejects an unknown command and unknown flags with exit 2', () => {
     expect(runCli(['frobnicate']).code).toBe(2);
@@ -41,8 +54,12 @@ describe('bqcost CLI', () => {
     const dir = exportsDir();
     const result = runCli(['analyze', '--from', dir, '--window-days', 'thirty']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('bqcost: --window-days must be a whole number from 1 to 180, got "thirty"\n');
-    expect(runCli(['analyze', '--from', dir, '--as-of', 'tomorrow-ish']).stderr).toContain('--as-of must be a date or timestamp');
+    expect(result.stderr).toBe(
+      'bqcost: --window-days must be a whole number from 1 to 180, got "thirty"\n',
+    );
+    expect(runCli(['analyze', '--from', dir, '--as-of', 'tomorrow-ish']).stderr).toContain(
+      '--as-of must be a date or timestamp',
+    );
     expect(runCli(['analyze']).stderr).toContain('--from is required');
   });
 
@@ -56,16 +73,38 @@ describe('bqcost CLI', () => {
   });
 
   it('analyze --format json prints the offline contract', () => {
-    const result = runCli(['analyze', '--from', exportsDir(), '--as-of', '2026-11-01', '--format', 'json']);
+    const result = runCli([
+      'analyze',
+      '--from',
+      exportsDir(),
+      '--as-of',
+      '2026-11-01',
+      '--format',
+      'json',
+    ]);
     expect(result.code).toBe(0);
     const json = analysisResultSchema.parse(JSON.parse(result.stdout));
     expect(json.totals.onDemandUsd).toBeCloseTo(3 * 6.25, 6);
-    expect(json.attribution.byUser.map((r) => r.key)).toEqual(['bo@example.com', 'ana@example.com']);
-    expect(json.window).toEqual({ start: '2026-10-02T00:00:00.000Z', end: '2026-11-01T00:00:00.000Z' });
+    expect(json.attribution.byUser.map((r) => r.key)).toEqual([
+      'bo@example.com',
+      'ana@example.com',
+    ]);
+    expect(json.window).toEqual({
+      start: '2026-10-02T00:00:00.000Z',
+      end: '2026-11-01T00:00:00.000Z',
+    });
   });
 
   it('analyze --format text prints a readable report', () => {
-    const result = runCli(['analyze', '--from', exportsDir(), '--as-of', '2026-11-01', '--format', 'text']);
+    const result = runCli([
+      'analyze',
+      '--from',
+      exportsDir(),
+      '--as-of',
+      '2026-11-01',
+      '--format',
+      'text',
+    ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Totals');
     expect(result.stdout).toContain('$18.75');
@@ -75,13 +114,20 @@ describe('bqcost CLI', () => {
   it('skips and reports a bad row; --strict makes it fatal (exit 2, file:line: field)', () => {
     const dir = exportsDir();
     const lines = readFileSync(join(dir, 'jobs.jsonl'), 'utf8');
-    writeFileSync(join(dir, 'jobs.jsonl'), `${lines}${JSON.stringify({ ...job({ jobId: 'x' }), total_slot_ms: 'many' })}\n`);
+    writeFileSync(
+      join(dir, 'jobs.jsonl'),
+      `${lines}${JSON.stringify({ ...job({ jobId: 'x' }), total_slot_ms: 'many' })}\n`,
+    );
     const lenient = runCli(['analyze', '--from', dir, '--as-of', '2026-11-01']);
     expect(lenient.code).toBe(0);
-    expect(JSON.parse(lenient.stdout).warnings).toContain('jobs.jsonl:3: field total_slot_ms: many is not an INT64 (row skipped)');
+    expect(JSON.parse(lenient.stdout).warnings).toContain(
+      'jobs.jsonl:3: field total_slot_ms: many is not an INT64 (row skipped)',
+    );
     const strict = runCli(['analyze', '--from', dir, '--strict']);
     expect(strict.code).toBe(2);
-    expect(strict.stderr).toBe('bqcost: jobs.jsonl:3: field total_slot_ms: many is not an INT64 (--strict)\n');
+    expect(strict.stderr).toBe(
+      'bqcost: jobs.jsonl:3: field total_slot_ms: many is not an INT64 (--strict)\n',
+    );
   });
 
   it('a broken file exits 2 without a stack trace', () => {
@@ -107,7 +153,13 @@ describe('bqcost CLI', () => {
     const args = ['--days', '3', '--jobs-per-day', '40', '--end', '2026-11-01', '--seed', '5'];
     expect(runCli(['demo', '--out', a, ...args]).code).toBe(0);
     expect(runCli(['demo', '--out', b, ...args]).code).toBe(0);
-    for (const name of ['jobs.jsonl', 'table_storage.jsonl', 'schemata_options.jsonl', 'reservations_timeline.jsonl', 'demo-truth.json']) {
+    for (const name of [
+      'jobs.jsonl',
+      'table_storage.jsonl',
+      'schemata_options.jsonl',
+      'reservations_timeline.jsonl',
+      'demo-truth.json',
+    ]) {
       expect(existsSync(join(a, name)), name).toBe(true);
       expect(readFileSync(join(a, name), 'utf8')).toBe(readFileSync(join(b, name), 'utf8'));
     }
@@ -117,7 +169,17 @@ describe('bqcost CLI', () => {
     expect(imported.stdout).toMatch(/imported [\d,]+ jobs into/);
     const report = runCli(['report', '--db', db, '--window-days', '3']);
     expect(report.code).toBe(0);
-    for (const section of ['Totals', 'Daily compute spend', 'Top projects', 'Top users', 'Top labels', 'Top query patterns', 'Top tables', 'Top movers', 'Storage by dataset']) {
+    for (const section of [
+      'Totals',
+      'Daily compute spend',
+      'Top projects',
+      'Top users',
+      'Top labels',
+      'Top query patterns',
+      'Top tables',
+      'Top movers',
+      'Storage by dataset',
+    ]) {
       expect(report.stdout).toContain(section);
     }
   });

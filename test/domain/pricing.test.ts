@@ -15,7 +15,11 @@ describe('pricing', () => {
   it('has the US multi-region list prices', () => {
     const { prices } = resolvePricing('us');
     expect(prices.onDemandUsdPerTib).toBe(6.25);
-    expect(prices.editionsUsdPerSlotHour.ENTERPRISE).toEqual({ payg: 0.06, oneYear: 0.048, threeYear: 0.036 });
+    expect(prices.editionsUsdPerSlotHour.ENTERPRISE).toEqual({
+      payg: 0.06,
+      oneYear: 0.048,
+      threeYear: 0.036,
+    });
     expect(prices.editionsUsdPerSlotHour.STANDARD.oneYear).toBeNull();
     expect(resolvePricing('region-US').region).toBe('us');
   });
@@ -30,11 +34,22 @@ describe('pricing', () => {
     });
     const us = resolvePricing('us', file);
     expect(us.prices.onDemandUsdPerTib).toBe(5);
-    expect(us.prices.editionsUsdPerSlotHour.ENTERPRISE).toEqual({ payg: 0.05, oneYear: 0.048, threeYear: 0.036 });
+    expect(us.prices.editionsUsdPerSlotHour.ENTERPRISE).toEqual({
+      payg: 0.05,
+      oneYear: 0.048,
+      threeYear: 0.036,
+    });
     const london = resolvePricing('europe-west2', file);
     expect(london.prices.onDemandUsdPerTib).toBe(5);
-    expect(london.prices.storageUsdPerGibMonth).toMatchObject({ logicalActive: 0.023, logicalLongTerm: 0.01 });
-    expect(slotHourRate(us, 'admin:US.etl', 'ENTERPRISE')).toMatchObject({ usdPerSlotHour: 0.06, edition: 'ENTERPRISE_PLUS', commitment: 'threeYear' });
+    expect(london.prices.storageUsdPerGibMonth).toMatchObject({
+      logicalActive: 0.023,
+      logicalLongTerm: 0.01,
+    });
+    expect(slotHourRate(us, 'admin:US.etl', 'ENTERPRISE')).toMatchObject({
+      usdPerSlotHour: 0.06,
+      edition: 'ENTERPRISE_PLUS',
+      commitment: 'threeYear',
+    });
   });
 
   it('refuses a region it has no prices for, naming it', () => {
@@ -48,7 +63,13 @@ describe('pricing', () => {
 
   it('prices storage under each model, fail-safe at the active physical rate', () => {
     const pricing = resolvePricing('us');
-    const bytes = { activeLogicalBytes: 100 * GiB, longTermLogicalBytes: 100 * GiB, activePhysicalBytes: 10 * GiB, longTermPhysicalBytes: 10 * GiB, failSafePhysicalBytes: 5 * GiB };
+    const bytes = {
+      activeLogicalBytes: 100 * GiB,
+      longTermLogicalBytes: 100 * GiB,
+      activePhysicalBytes: 10 * GiB,
+      longTermPhysicalBytes: 10 * GiB,
+      failSafePhysicalBytes: 5 * GiB,
+    };
     expect(storageUsdPerMonth(bytes, 'LOGICAL', pricing)).toBeCloseTo(3, 9);
     expect(storageUsdPerMonth(bytes, 'PHYSICAL', pricing)).toBeCloseTo(15 * 0.04 + 10 * 0.02, 9);
   });

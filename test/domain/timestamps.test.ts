@@ -19,6 +19,8 @@ describe('parseBqTimestamp', () => {
   });
 
   it('formats like EXPORT DATA', () => {
-    expect(formatBqTimestamp(new Date('2026-10-02T03:04:05.123Z'))).toBe('2026-10-02 03:04:05.123000 UTC');
+    expect(formatBqTimestamp(new Date('2026-10-02T03:04:05.123Z'))).toBe(
+      '2026-10-02 03:04:05.123000 UTC',
+    );
   });
 });

@@ -7,14 +7,22 @@ import { resolvePricing } from '../../src/domain/pricing.js';
 import { importWarnings } from '../../src/cli/load.js';
 
 /** Imports a directory into an in-memory warehouse and analyzes it, as `bqcost analyze` does. */
-export async function analyzeDir(dir: string, options: { asOf?: Date; windowDays?: number } = {}): Promise<CostAnalysis> {
+export async function analyzeDir(
+  dir: string,
+  options: { asOf?: Date; windowDays?: number } = {},
+): Promise<CostAnalysis> {
   const warehouse = await DuckDbWarehouse.open(':memory:');
   try {
     const reports = [];
-    for (const file of discoverExports(dir)) reports.push(await warehouse.importFile(file, { strict: false }));
+    for (const file of discoverExports(dir))
+      reports.push(await warehouse.importFile(file, { strict: false }));
     return await analyzeCosts(
       { warehouse, pricing: resolvePricing('us') },
-      { asOf: options.asOf, windowDays: options.windowDays ?? 30, warnings: importWarnings(reports) },
+      {
+        asOf: options.asOf,
+        windowDays: options.windowDays ?? 30,
+        warnings: importWarnings(reports),
+      },
     );
   } finally {
     await warehouse.close();

@@ -20,7 +20,12 @@ export interface Reference {
   byTable: Map<string, ReferenceRow>;
 }
 
-export function referenceAttribution(rows: Iterable<JobRow>, start: Date, end: Date, usdPerTib = 6.25): Reference {
+export function referenceAttribution(
+  rows: Iterable<JobRow>,
+  start: Date,
+  end: Date,
+  usdPerTib = 6.25,
+): Reference {
   const ref: Reference = {
     jobs: 0,
     onDemandUsd: 0,
@@ -42,9 +47,13 @@ export function referenceAttribution(rows: Iterable<JobRow>, start: Date, end: D
     const t = job.creation_time.getTime();
     if (t < start.getTime() || t >= end.getTime()) continue;
     if (job.statement_type === 'SCRIPT') continue;
-    const reservation = job.reservation_id && job.reservation_id !== 'default-pipeline' ? job.reservation_id : null;
+    const reservation =
+      job.reservation_id && job.reservation_id !== 'default-pipeline' ? job.reservation_id : null;
     const billable =
-      !job.reservation_id && (job.state ?? 'DONE') === 'DONE' && !job.error_result && !job.cache_hit;
+      !job.reservation_id &&
+      (job.state ?? 'DONE') === 'DONE' &&
+      !job.error_result &&
+      !job.cache_hit;
     const usd = billable ? ((job.total_bytes_billed ?? 0) / 2 ** 40) * usdPerTib : 0;
     const hours = reservation ? (job.total_slot_ms ?? 0) / 3.6e6 : 0;
     ref.jobs += 1;
@@ -52,12 +61,22 @@ export function referenceAttribution(rows: Iterable<JobRow>, start: Date, end: D
     ref.slotHours += hours;
     add(ref.byUser, job.user_email ?? '(unknown)', usd, hours);
     add(ref.byProject, job.project_id, usd, hours);
-    add(ref.byQueryPattern, job.query_info?.query_hashes?.normalized_literals ?? '(none)', usd, hours);
+    add(
+      ref.byQueryPattern,
+      job.query_info?.query_hashes?.normalized_literals ?? '(none)',
+      usd,
+      hours,
+    );
     const labels = job.labels ?? [];
     if (labels.length === 0) add(ref.byLabel, '(none)', usd, hours);
     for (const label of labels) add(ref.byLabel, `${label.key}:${label.value ?? ''}`, usd, hours);
     for (const table of job.referenced_tables ?? []) {
-      add(ref.byTable, `${table.project_id ?? job.project_id}.${table.dataset_id}.${table.table_id}`, usd, hours);
+      add(
+        ref.byTable,
+        `${table.project_id ?? job.project_id}.${table.dataset_id}.${table.table_id}`,
+        usd,
+        hours,
+      );
     }
   }
   return ref;

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { querySource, renderQuery, renderSql } from '../../src/queries/index.js';
 
-const tables = { jobs: 'J', table_storage: 'TS', schemata_options: 'SO', reservations_timeline: 'RT' };
+const tables = {
+  jobs: 'J',
+  table_storage: 'TS',
+  schemata_options: 'SO',
+  reservations_timeline: 'RT',
+};
 
 describe('SQL catalogue rendering', () => {
   it('leaves BigQuery SQL as written apart from the view placeholders', () => {
@@ -22,11 +27,18 @@ describe('SQL catalogue rendering', () => {
   });
 
   it('rejects a placeholder for a view it does not know', () => {
-    expect(() => renderSql('SELECT * FROM {{nope}}', { dialect: 'duckdb', tables })).toThrow('unknown view {{nope}}');
+    expect(() => renderSql('SELECT * FROM {{nope}}', { dialect: 'duckdb', tables })).toThrow(
+      'unknown view {{nope}}',
+    );
   });
 
   it('every catalogue query renders with no placeholder left', () => {
-    for (const name of ['cost-facts', 'table-storage', 'reservation-capacity', 'data-range'] as const) {
+    for (const name of [
+      'cost-facts',
+      'table-storage',
+      'reservation-capacity',
+      'data-range',
+    ] as const) {
       for (const dialect of ['bigquery', 'duckdb'] as const) {
         expect(renderQuery(name, { dialect, tables })).not.toMatch(/\{\{|\}\}/);
       }

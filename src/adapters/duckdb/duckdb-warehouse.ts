@@ -13,7 +13,13 @@ import type {
   TimeWindow,
 } from '../../domain/facts.js';
 import { AppError } from '../../errors.js';
-import type { ExportFile, ExportLoader, ImportOptions, ImportReport, Warehouse } from '../../ports/warehouse.js';
+import type {
+  ExportFile,
+  ExportLoader,
+  ImportOptions,
+  ImportReport,
+  Warehouse,
+} from '../../ports/warehouse.js';
 import { renderQuery, type QueryName } from '../../queries/index.js';
 import { importFile } from './importer.js';
 import { createTableSql, macrosSql, quoteIdent } from './schema.js';
@@ -38,9 +44,13 @@ export class DuckDbWarehouse implements Warehouse, ExportLoader {
     try {
       instance = await DuckDBInstance.create(path);
     } catch (error) {
-      throw new AppError('warehouse.open_failed', `cannot open the embedded warehouse at ${path}: ${message(error)}`, {
-        cause: error,
-      });
+      throw new AppError(
+        'warehouse.open_failed',
+        `cannot open the embedded warehouse at ${path}: ${message(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
     const connection = await instance.connect();
     // Timestamps are stored as naive UTC, like BigQuery's TIMESTAMP is absolute.
@@ -135,14 +145,20 @@ export class DuckDbWarehouse implements Warehouse, ExportLoader {
   }
 
   /** Runs a catalogue query rendered for DuckDB; exposed for tests of the shared SQL. */
-  async query(name: QueryName, params: Record<string, DuckDBValue>): Promise<Record<string, unknown>[]> {
+  async query(
+    name: QueryName,
+    params: Record<string, DuckDBValue>,
+  ): Promise<Record<string, unknown>[]> {
     const sql = renderQuery(name, { dialect: 'duckdb', tables: localTables });
     const reader = await this.connection.runAndReadAll(sql, params);
     return reader.getRowObjectsJS() as Record<string, unknown>[];
   }
 
   /** Raw SQL against the embedded copy (tests, `bqcost` diagnostics). */
-  async sql(text: string, params: Record<string, DuckDBValue> = {}): Promise<Record<string, unknown>[]> {
+  async sql(
+    text: string,
+    params: Record<string, DuckDBValue> = {},
+  ): Promise<Record<string, unknown>[]> {
     const reader = await this.connection.runAndReadAll(text, params);
     return reader.getRowObjectsJS() as Record<string, unknown>[];
   }
@@ -180,4 +196,3 @@ function nullableDate(value: unknown): Date | null {
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
-

@@ -9,7 +9,12 @@ import { createWriteStream } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnSpec, ExportView } from '../../domain/columns.js';
 import { badInput } from '../../errors.js';
-import type { ExportFile, ImportIssue, ImportOptions, ImportReport } from '../../ports/warehouse.js';
+import type {
+  ExportFile,
+  ImportIssue,
+  ImportOptions,
+  ImportReport,
+} from '../../ports/warehouse.js';
 import { columnsOf, duckTypes, quoteIdent, quoteLiteral, rawTypes } from './schema.js';
 
 // Import is done by DuckDB itself: its JSON and Parquet readers are an order of magnitude faster
@@ -47,7 +52,6 @@ export async function importFile(
     try {
       await insertRows(connection, file, columns, rawRelation(source, columns, parquet), 'typed');
     } catch (error) {
-      if (process.env.BQCOST_DEBUG_IMPORT) console.error('typed import failed:', error);
       await deleteSource(connection, file);
       if (source.format === 'parquet') throw fileError(file, error);
       try {
@@ -55,7 +59,13 @@ export async function importFile(
           lineMode = true;
           await insertRows(connection, file, columns, lineRelation(source, columns), 'json');
         } else {
-          await insertRows(connection, file, columns, jsonRelation(source, columns, 'json'), 'json');
+          await insertRows(
+            connection,
+            file,
+            columns,
+            jsonRelation(source, columns, 'json'),
+            'json',
+          );
         }
       } catch (retryError) {
         await deleteSource(connection, file);
@@ -123,7 +133,9 @@ const expected: Record<ColumnSpec['type'], string> = {
 
 function errorExpression(column: ColumnSpec, mode: RawMode): string | null {
   const q = quoteIdent(column.name);
-  const missing = column.required ? `WHEN ${q} IS NULL THEN ${quoteLiteral(`field ${column.name}: missing (required)`)} ` : '';
+  const missing = column.required
+    ? `WHEN ${q} IS NULL THEN ${quoteLiteral(`field ${column.name}: missing (required)`)} `
+    : '';
   const bad = (condition: string) =>
     `CASE ${missing}WHEN ${condition} THEN ${quoteLiteral(`field ${column.name}: `)} || left(CAST(${q} AS VARCHAR), 80) || ${quoteLiteral(` is not ${expected[column.type]}`)} END`;
   const converted = convertExpression(column, mode);
@@ -143,7 +155,10 @@ function errorExpression(column: ColumnSpec, mode: RawMode): string | null {
 
 function readJsonCall(source: Source, columns: readonly ColumnSpec[], mode: RawMode): string {
   const types = columns
-    .map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(mode === 'typed' || isScalar(c) ? rawTypes[c.type] : 'JSON')}`)
+    .map(
+      (c) =>
+        `${quoteLiteral(c.name)}: ${quoteLiteral(mode === 'typed' || isScalar(c) ? rawTypes[c.type] : 'JSON')}`,
+    )
     .join(', ');
   const format = source.format === 'json-array' ? 'array' : 'newline_delimited';
   return `read_json(${quoteLiteral(source.path)}, columns = {${types}}, format = '${format}',
@@ -154,7 +169,11 @@ function jsonRelation(source: Source, columns: readonly ColumnSpec[], mode: RawM
   return `SELECT row_number() OVER () AS _rec, NULL AS _pre_error, * FROM ${readJsonCall(source, columns, mode)}`;
 }
 
-function rawRelation(source: Source, columns: readonly ColumnSpec[], parquet: Map<string, string> | null): string {
+function rawRelation(
+  source: Source,
+  columns: readonly ColumnSpec[],
+  parquet: Map<string, string> | null,
+): string {
   if (source.format !== 'parquet') return jsonRelation(source, columns, 'typed');
   const select = columns.map((c) => {
     const present = parquet?.get(c.name.toLowerCase());
@@ -193,15 +212,26 @@ function isScalar(column: ColumnSpec): boolean {
   return ['string', 'int64', 'float64', 'bool', 'timestamp'].includes(column.type);
 }
 
-async function parquetColumns(connection: DuckDBConnection, source: Source, file: ExportFile): Promise<Map<string, string> | null> {
+async function parquetColumns(
+  connection: DuckDBConnection,
+  source: Source,
+  file: ExportFile,
+): Promise<Map<string, string> | null> {
   if (source.format !== 'parquet') return null;
   try {
-    const reader = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${quoteLiteral(source.path)})`);
+    const reader = await connection.runAndReadAll(
+      `DESCRIBE SELECT * FROM read_parquet(${quoteLiteral(source.path)})`,
+    );
     const map = new Map<string, string>();
-    for (const row of reader.getRowObjectsJS()) map.set(String(row.column_name).toLowerCase(), String(row.column_type));
+    for (const row of reader.getRowObjectsJS())
+      map.set(String(row.column_name).toLowerCase(), String(row.column_type));
     return map;
   } catch (error) {
-    throw badInput('import.unreadable_parquet', `${file.name}: not a readable Parquet file (${firstLine(error)})`, error);
+    throw badInput(
+      'import.unreadable_parquet',
+      `${file.name}: not a readable Parquet file (${firstLine(error)})`,
+      error,
+    );
   }
 }
 
@@ -226,9 +256,16 @@ async function collectIssues(
     const rows = await connection.runAndReadAll(
       `SELECT _line, _import_error FROM ${table} WHERE ${where} AND _import_error IS NOT NULL ORDER BY _line LIMIT ${limit}`,
     );
-    const found = rows.getRowObjectsJS().map((r) => ({ rec: Number(r._line), error: String(r._import_error) }));
+    const found = rows
+      .getRowObjectsJS()
+      .map((r) => ({ rec: Number(r._line), error: String(r._import_error) }));
     const lines =
-      source.format === 'ndjson' && !lineMode ? await recordLines(source, found.map((f) => f.rec)) : null;
+      source.format === 'ndjson' && !lineMode
+        ? await recordLines(
+            source,
+            found.map((f) => f.rec),
+          )
+        : null;
     issues = found.map((f) => {
       const [first] = f.error.split('; ');
       const field = /^field (\w+):/.exec(first ?? '')?.[1] ?? null;
@@ -253,7 +290,9 @@ async function collectIssues(
 }
 
 async function deleteSource(connection: DuckDBConnection, file: ExportFile): Promise<void> {
-  await connection.run(`DELETE FROM ${quoteIdent(file.view)} WHERE _source = ${quoteLiteral(file.name)}`);
+  await connection.run(
+    `DELETE FROM ${quoteIdent(file.view)} WHERE _source = ${quoteLiteral(file.name)}`,
+  );
 }
 
 /** Maps 1-based record numbers of an NDJSON file to line numbers (blank lines shift them). */
@@ -288,18 +327,33 @@ async function detectSource(file: ExportFile): Promise<Source> {
     // DuckDB reads Parquet's own compression, not a gzip wrapper around the file.
     const dir = await mkdtemp(join(tmpdir(), 'bqcost-'));
     const path = join(dir, 'export.parquet');
-    await pipeline(createReadStream(file.path), createGunzip(), createWriteStream(path)).catch((error: unknown) => {
-      throw badInput('import.bad_gzip', `${file.name}: not a readable gzip file (${firstLine(error)})`, error);
-    });
-    return { format: 'parquet', path, gzip: false, cleanup: () => rm(dir, { recursive: true, force: true }) };
+    await pipeline(createReadStream(file.path), createGunzip(), createWriteStream(path)).catch(
+      (error: unknown) => {
+        throw badInput(
+          'import.bad_gzip',
+          `${file.name}: not a readable gzip file (${firstLine(error)})`,
+          error,
+        );
+      },
+    );
+    return {
+      format: 'parquet',
+      path,
+      gzip: false,
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    };
   }
-  if (base.endsWith('.jsonl') || base.endsWith('.ndjson')) return { format: 'ndjson', path: file.path, gzip };
+  if (base.endsWith('.jsonl') || base.endsWith('.ndjson'))
+    return { format: 'ndjson', path: file.path, gzip };
   if (base.endsWith('.json')) {
     // `bq query --format=json` writes an array; EXPORT DATA writes NDJSON even when named .json.
     const first = await firstNonSpace(file.path, gzip);
     return { format: first === '[' ? 'json-array' : 'ndjson', path: file.path, gzip };
   }
-  throw badInput('import.unknown_format', `${file.name}: unknown export format (expected .jsonl, .ndjson, .json or .parquet, optionally .gz)`);
+  throw badInput(
+    'import.unknown_format',
+    `${file.name}: unknown export format (expected .jsonl, .ndjson, .json or .parquet, optionally .gz)`,
+  );
 }
 
 async function firstNonSpace(path: string, gzip: boolean): Promise<string | null> {
@@ -321,14 +375,22 @@ async function firstNonSpace(path: string, gzip: boolean): Promise<string | null
     }
     return null;
   } catch (error) {
-    throw badInput('import.bad_gzip', `${path}: not a readable gzip file (${firstLine(error)})`, error);
+    throw badInput(
+      'import.bad_gzip',
+      `${path}: not a readable gzip file (${firstLine(error)})`,
+      error,
+    );
   } finally {
     stream.destroy();
   }
 }
 
 function fileError(file: ExportFile, error: unknown) {
-  return badInput('import.unreadable_file', `${file.name}: cannot be read as a ${file.view} export: ${firstLine(error)}`, error);
+  return badInput(
+    'import.unreadable_file',
+    `${file.name}: cannot be read as a ${file.view} export: ${firstLine(error)}`,
+    error,
+  );
 }
 
 function firstLine(error: unknown): string {

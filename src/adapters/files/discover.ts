@@ -14,7 +14,8 @@ const extension = /\.(jsonl|ndjson|json|parquet)(\.gz)?$/i;
 export function discoverExports(dir: string): ExportFile[] {
   let names: string[];
   try {
-    if (!statSync(dir).isDirectory()) throw badInput('input.not_a_directory', `${dir} is not a directory`);
+    if (!statSync(dir).isDirectory())
+      throw badInput('input.not_a_directory', `${dir} is not a directory`);
     names = readdirSync(dir).sort();
   } catch (error) {
     if (error instanceof Error && 'code' in error && error.code === 'ENOENT') {

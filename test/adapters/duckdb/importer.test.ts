@@ -21,7 +21,13 @@ afterEach(async () => {
 
 const jobsFile = (name: string): ExportFile => ({ view: 'jobs', path: join(dir, name), name });
 const rows = () => [
-  job({ jobId: 'a', bytesBilled: TiB, createdAt: '2026-10-02T03:04:05.123Z', labels: { team: 'x' }, tables: ['p.d.t'] }),
+  job({
+    jobId: 'a',
+    bytesBilled: TiB,
+    createdAt: '2026-10-02T03:04:05.123Z',
+    labels: { team: 'x' },
+    tables: ['p.d.t'],
+  }),
   job({ jobId: 'b', bytesBilled: 3 * TiB, createdAt: '2026-10-03T00:00:00Z' }),
   job({ jobId: 'c', bytesBilled: null, cacheHit: true, createdAt: '2026-10-04T00:00:00Z' }),
 ];
@@ -31,7 +37,13 @@ async function totals() {
     `SELECT count(*) AS n, sum(total_bytes_billed) AS bytes, min(creation_time) AS first,
        sum(len(labels)) AS labels, sum(len(referenced_tables)) AS refs FROM jobs`,
   );
-  return { n: Number(row!.n), bytes: Number(row!.bytes), first: (row!.first as Date).toISOString(), labels: Number(row!.labels), refs: Number(row!.refs) };
+  return {
+    n: Number(row!.n),
+    bytes: Number(row!.bytes),
+    first: (row!.first as Date).toISOString(),
+    labels: Number(row!.labels),
+    refs: Number(row!.refs),
+  };
 }
 
 const expected = { n: 3, bytes: 4 * TiB, first: '2026-10-02T03:04:05.123Z', labels: 1, refs: 1 };
@@ -47,7 +59,9 @@ describe('import formats', () => {
   it('reads `bq query --format=json` arrays, with numbers and RFC 3339 times', async () => {
     const array = rows().map((r) => ({
       ...r,
-      creation_time: new Date(String(r.creation_time).replace(' UTC', 'Z').replace(' ', 'T')).toISOString(),
+      creation_time: new Date(
+        String(r.creation_time).replace(' UTC', 'Z').replace(' ', 'T'),
+      ).toISOString(),
       total_bytes_billed: r.total_bytes_billed === null ? null : Number(r.total_bytes_billed),
     }));
     writeFileSync(join(dir, 'jobs.json'), JSON.stringify(array, null, 2));
@@ -57,7 +71,8 @@ describe('import formats', () => {
 
   it('reads the REST API’s float epoch seconds, as numbers and as strings', async () => {
     const epoch = rows().map((r, i) => {
-      const seconds = Date.parse(String(r.creation_time).replace(' UTC', 'Z').replace(' ', 'T')) / 1000;
+      const seconds =
+        Date.parse(String(r.creation_time).replace(' UTC', 'Z').replace(' ', 'T')) / 1000;
       return { ...r, creation_time: i === 0 ? seconds.toExponential() : seconds };
     });
     writeNdjson(join(dir, 'jobs.ndjson'), epoch);
@@ -66,13 +81,22 @@ describe('import formats', () => {
   });
 
   it('applies RFC 3339 offsets', async () => {
-    writeNdjson(join(dir, 'jobs.jsonl'), [{ ...job({ jobId: 'z' }), creation_time: '2026-10-02T05:04:05.123+02:00' }]);
+    writeNdjson(join(dir, 'jobs.jsonl'), [
+      { ...job({ jobId: 'z' }), creation_time: '2026-10-02T05:04:05.123+02:00' },
+    ]);
     await warehouse.importFile(jobsFile('jobs.jsonl'), { strict: false });
     expect((await totals()).first).toBe('2026-10-02T03:04:05.123Z');
   });
 
   it('reads gzip-compressed NDJSON and JSON arrays', async () => {
-    writeFileSync(join(dir, 'jobs.jsonl.gz'), gzipSync(rows().map((r) => JSON.stringify(r)).join('\n')));
+    writeFileSync(
+      join(dir, 'jobs.jsonl.gz'),
+      gzipSync(
+        rows()
+          .map((r) => JSON.stringify(r))
+          .join('\n'),
+      ),
+    );
     await warehouse.importFile(jobsFile('jobs.jsonl.gz'), { strict: false });
     expect(await totals()).toEqual(expected);
     await warehouse.clear();
@@ -85,7 +109,9 @@ describe('import formats', () => {
     writeNdjson(join(dir, 'seed.jsonl'), rows());
     await warehouse.importFile(jobsFile('seed.jsonl'), { strict: false });
     const parquet = join(dir, 'jobs.parquet');
-    await warehouse.sql(`COPY (SELECT * EXCLUDE (_source, _line, _import_error) FROM jobs) TO '${parquet}' (FORMAT parquet)`);
+    await warehouse.sql(
+      `COPY (SELECT * EXCLUDE (_source, _line, _import_error) FROM jobs) TO '${parquet}' (FORMAT parquet)`,
+    );
     await warehouse.clear();
     await warehouse.importFile(jobsFile('jobs.parquet'), { strict: false });
     expect(await totals()).toEqual(expected);
@@ -107,23 +133,42 @@ describe('bad rows', () => {
   it('skips a row with an unreadable value, naming file, line and field', async () => {
     writeFileSync(
       join(dir, 'jobs.jsonl'),
-      [JSON.stringify(job({ jobId: 'ok1' })), '', JSON.stringify({ ...job({ jobId: 'bad' }), total_bytes_billed: 'lots' }), JSON.stringify(job({ jobId: 'ok2' }))].join('\n'),
+      [
+        JSON.stringify(job({ jobId: 'ok1' })),
+        '',
+        JSON.stringify({ ...job({ jobId: 'bad' }), total_bytes_billed: 'lots' }),
+        JSON.stringify(job({ jobId: 'ok2' })),
+      ].join('\n'),
     );
     const report = await warehouse.importFile(jobsFile('jobs.jsonl'), { strict: false });
     expect(report.rowsImported).toBe(2);
     expect(report.rowsSkipped).toBe(1);
     // line 3: the blank line 2 still counts as a line
     expect(report.issues).toEqual([
-      { file: 'jobs.jsonl', line: 3, field: 'total_bytes_billed', reason: 'field total_bytes_billed: lots is not an INT64' },
+      {
+        file: 'jobs.jsonl',
+        line: 3,
+        field: 'total_bytes_billed',
+        reason: 'field total_bytes_billed: lots is not an INT64',
+      },
     ]);
     expect(await warehouse.rowCount('jobs')).toBe(2);
   });
 
   it('reports malformed JSON lines and imports the rest', async () => {
-    writeFileSync(join(dir, 'jobs.jsonl'), [JSON.stringify(job({ jobId: 'ok1' })), '{"job_id": "broken", ', JSON.stringify(job({ jobId: 'ok2' }))].join('\n'));
+    writeFileSync(
+      join(dir, 'jobs.jsonl'),
+      [
+        JSON.stringify(job({ jobId: 'ok1' })),
+        '{"job_id": "broken", ',
+        JSON.stringify(job({ jobId: 'ok2' })),
+      ].join('\n'),
+    );
     const report = await warehouse.importFile(jobsFile('jobs.jsonl'), { strict: false });
     expect(report.rowsImported).toBe(2);
-    expect(report.issues).toEqual([{ file: 'jobs.jsonl', line: 2, field: null, reason: 'malformed JSON' }]);
+    expect(report.issues).toEqual([
+      { file: 'jobs.jsonl', line: 2, field: null, reason: 'malformed JSON' },
+    ]);
   });
 
   it('reports a nested value of the wrong shape and a missing required field', async () => {
@@ -148,23 +193,34 @@ describe('bad rows', () => {
   });
 
   it('--strict makes the first bad row fatal and imports nothing from the file', async () => {
-    writeNdjson(join(dir, 'jobs.jsonl'), [job({ jobId: 'ok' }), { ...job({ jobId: 'bad' }), cache_hit: 'maybe' }]);
-    const error = await warehouse.importFile(jobsFile('jobs.jsonl'), { strict: true }).catch((e: unknown) => e);
+    writeNdjson(join(dir, 'jobs.jsonl'), [
+      job({ jobId: 'ok' }),
+      { ...job({ jobId: 'bad' }), cache_hit: 'maybe' },
+    ]);
+    const error = await warehouse
+      .importFile(jobsFile('jobs.jsonl'), { strict: true })
+      .catch((e: unknown) => e);
     expect(isAppError(error)).toBe(true);
-    expect((error as Error).message).toBe('jobs.jsonl:2: field cache_hit: maybe is not a BOOL (--strict)');
+    expect((error as Error).message).toBe(
+      'jobs.jsonl:2: field cache_hit: maybe is not a BOOL (--strict)',
+    );
     expect(await warehouse.rowCount('jobs')).toBe(0);
   });
 
   it('a JSON array that does not parse is a bad file, with a clear message', async () => {
     writeFileSync(join(dir, 'jobs.json'), '[{"job_id": "a"}, {');
-    const error = await warehouse.importFile(jobsFile('jobs.json'), { strict: false }).catch((e: unknown) => e);
+    const error = await warehouse
+      .importFile(jobsFile('jobs.json'), { strict: false })
+      .catch((e: unknown) => e);
     expect(isAppError(error) && error.code).toBe('import.unreadable_file');
     expect((error as Error).message).toMatch(/^jobs\.json: cannot be read as a jobs export: /);
   });
 
   it('a file that is not Parquet is a bad file', async () => {
     writeFileSync(join(dir, 'jobs.parquet'), 'not parquet at all');
-    const error = await warehouse.importFile(jobsFile('jobs.parquet'), { strict: false }).catch((e: unknown) => e);
+    const error = await warehouse
+      .importFile(jobsFile('jobs.parquet'), { strict: false })
+      .catch((e: unknown) => e);
     expect(isAppError(error) && error.code).toBe('import.unreadable_parquet');
   });
 
