@@ -9,7 +9,7 @@ import { resolvePricing } from '../src/domain/pricing.js';
 
 const [phase, dir] = process.argv.slice(2);
 if (!phase || !dir) {
-  process.stderr.write('usage: phase.ts <floor|import-attribute> <dir>\n');
+  process.stderr.write('usage: phase.ts <floor|floor-load|import-attribute> <dir>\n');
   process.exit(2);
 }
 
@@ -26,6 +26,13 @@ if (phase === 'floor') {
   extra = { groups: reader.getRows().length };
   connection.closeSync();
   instance.closeSync();
+} else if (phase === 'floor-load') {
+  // Context for the import: DuckDB loading every column of the file into a table, nothing else.
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  await connection.run(`CREATE TABLE raw AS SELECT * FROM read_json('${join(dir, 'jobs.jsonl')}')`);
+  connection.closeSync();
+  instance.closeSync();
 } else if (phase === 'import-attribute') {
   const warehouse = await DuckDbWarehouse.open(':memory:');
   let imported = 0;
@@ -38,7 +45,7 @@ if (phase === 'floor') {
   const attributeStart = performance.now();
   const analysis = await analyzeCosts(
     { warehouse, pricing: resolvePricing('us') },
-    { windowDays: 30 },
+    { windowDays: 30, comparePrevious: false },
   );
   const attributeMs = performance.now() - attributeStart;
   extra = {

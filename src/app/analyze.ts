@@ -29,6 +29,8 @@ export interface AnalyzeOptions {
   windowDays: number;
   /** Messages from the import (skipped rows, duplicates) carried into `warnings`. */
   warnings?: readonly string[];
+  /** Also attribute the previous window of the same length (for movers). Default true. */
+  comparePrevious?: boolean;
 }
 
 export interface KeyedCost extends AttributionRow {
@@ -97,7 +99,7 @@ export async function analyzeCosts(
 
   const [facts, previousFacts, capacity, tables] = await Promise.all([
     warehouse.costFacts(window),
-    warehouse.costFacts(previousWindow),
+    options.comparePrevious === false ? Promise.resolve([]) : warehouse.costFacts(previousWindow),
     warehouse.reservationCapacity(window),
     warehouse.tableStorage(),
   ]);

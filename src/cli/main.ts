@@ -137,7 +137,7 @@ async function analyze(argv: string[], config: Config): Promise<number> {
     const loaded = await loadExports(warehouse, from, { strict: Boolean(values.strict) });
     const analysis = await analyzeCosts(
       { warehouse, pricing },
-      { asOf, windowDays, warnings: loaded.warnings },
+      { asOf, windowDays, warnings: loaded.warnings, comparePrevious: format === 'text' },
     );
     process.stdout.write(
       format === 'json'
