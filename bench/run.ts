@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeDemoExports } from '../src/app/demo-export-writer.js';
+import { generateJobs, type DemoOptions } from '../src/app/demo-org.js';
 
 const jobs = Number(process.env.BENCH_JOBS ?? 1_000_000);
 const days = 60;
@@ -23,13 +24,18 @@ function runPhase(phase: string): Record<string, number> {
 const fmt = (n: number) => n.toLocaleString('en-US');
 try {
   process.stdout.write(`bqcost bench — ${fmt(jobs)} jobs, ${days} days, node ${process.version}\n`);
-  const genStart = performance.now();
-  const written = await writeDemoExports(dir, {
+  // The generator's weekly rhythm makes the count differ from days × jobsPerDay: calibrate once.
+  const base: DemoOptions = {
     seed: 7,
     days,
     jobsPerDay: Math.ceil(jobs / days),
     end: new Date('2026-11-01T00:00:00Z'),
-  });
+  };
+  let nominal = 0;
+  for (const _ of generateJobs(base)) nominal += 1;
+  const options = { ...base, jobsPerDay: Math.round((base.jobsPerDay * jobs) / nominal) };
+  const genStart = performance.now();
+  const written = await writeDemoExports(dir, options);
   const genMs = performance.now() - genStart;
   const size = statSync(join(dir, 'jobs.jsonl')).size;
   process.stdout.write(

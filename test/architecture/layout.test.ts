@@ -29,11 +29,6 @@ describe('repository layout', () => {
   it.each(['package.json', 'tsconfig.json', 'README.md'])('has %s', (file) => {
     expect(existsSync(join(repoRoot, file)), `${file} is missing`).toBe(true);
   });
-
-  // Unskip when the Slack app manifest lands.
-  it.skip('has manifest.yml', () => {
-    expect(existsSync(join(repoRoot, 'manifest.yml'))).toBe(true);
-  });
 });
 
 describe('package.json', () => {

@@ -2,7 +2,6 @@ import { createReadStream } from 'node:fs';
 import { open, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { createWriteStream } from 'node:fs';
@@ -47,32 +46,36 @@ export async function importFile(
   const source = await detectSource(file);
   try {
     const columns = columnsOf(file.view);
-    let lineMode = false;
+    // The fast path does not number rows (row_number() over a parallel scan serialises it and
+    // costs as much as the parse); rows are numbered only when something must be located.
+    let numbered = false;
     const parquet = await parquetColumns(connection, source, file);
     try {
-      await insertRows(connection, file, columns, rawRelation(source, columns, parquet), 'typed');
+      await insertRows(
+        connection,
+        file,
+        columns,
+        rawRelation(source, columns, parquet, false),
+        'typed',
+      );
     } catch (error) {
       await deleteSource(connection, file);
       if (source.format === 'parquet') throw fileError(file, error);
+      numbered = true;
       try {
-        if (source.format === 'ndjson') {
-          lineMode = true;
-          await insertRows(connection, file, columns, lineRelation(source, columns), 'json');
-        } else {
-          await insertRows(
-            connection,
-            file,
-            columns,
-            jsonRelation(source, columns, 'json'),
-            'json',
-          );
-        }
+        await insertRows(
+          connection,
+          file,
+          columns,
+          numberedRelation(source, columns, parquet),
+          'json',
+        );
       } catch (retryError) {
         await deleteSource(connection, file);
         throw fileError(file, retryError);
       }
     }
-    return await collectIssues(connection, file, source, options, lineMode);
+    return await collectIssues(connection, file, source, options, numbered, parquet);
   } finally {
     await source.cleanup?.();
   }
@@ -89,10 +92,8 @@ async function insertRows(
   const values = columns.map(
     (c) => `CAST(${convertExpression(c, mode)} AS ${duckTypes[c.type]}) AS ${quoteIdent(c.name)}`,
   );
-  const errors = columns.map((c) => errorExpression(c, mode)).filter((e) => e !== null);
   const select = `SELECT ${values.join(', ')}, CAST(${quoteLiteral(file.name)} AS VARCHAR) AS _source,
-      CAST(_rec AS BIGINT) AS _line,
-      CAST(COALESCE(_pre_error, NULLIF(concat_ws('; ', ${errors.join(', ')}), '')) AS VARCHAR) AS _import_error
+      CAST(_rec AS BIGINT) AS _line, CAST(${rowError(columns, mode)} AS VARCHAR) AS _import_error
     FROM (${relation})`;
   // Into an empty table, CREATE TABLE AS loads in parallel and is about a third faster than
   // INSERT; the select lists every column of createTableSql, in order and with its exact type.
@@ -102,6 +103,12 @@ async function insertRows(
   await connection.run(
     empty ? `CREATE OR REPLACE TABLE ${table} AS ${select}` : `INSERT INTO ${table} ${select}`,
   );
+}
+
+/** Every problem of a row, `; `-separated, or NULL when the row is good. */
+function rowError(columns: readonly ColumnSpec[], mode: RawMode): string {
+  const errors = columns.map((c) => errorExpression(c, mode)).filter((e) => e !== null);
+  return `COALESCE(_pre_error, NULLIF(concat_ws('; ', ${errors.join(', ')}), ''))`;
 }
 
 function convertExpression(column: ColumnSpec, mode: RawMode): string {
@@ -174,16 +181,37 @@ function readJsonCall(source: Source, columns: readonly ColumnSpec[], mode: RawM
     compression = '${source.gzip ? 'gzip' : 'uncompressed'}', maximum_object_size = ${maxLineBytes})`;
 }
 
-function jsonRelation(source: Source, columns: readonly ColumnSpec[], mode: RawMode): string {
-  return `SELECT row_number() OVER () AS _rec, NULL AS _pre_error, * FROM ${readJsonCall(source, columns, mode)}`;
+function recExpression(numbered: boolean): string {
+  return numbered ? 'row_number() OVER ()' : 'CAST(NULL AS BIGINT)';
+}
+
+function jsonRelation(
+  source: Source,
+  columns: readonly ColumnSpec[],
+  mode: RawMode,
+  numbered: boolean,
+): string {
+  return `SELECT ${recExpression(numbered)} AS _rec, NULL AS _pre_error, * FROM ${readJsonCall(source, columns, mode)}`;
+}
+
+/** A relation whose `_rec` is the 1-based line (NDJSON), element (JSON array) or row (Parquet). */
+function numberedRelation(
+  source: Source,
+  columns: readonly ColumnSpec[],
+  parquet: Map<string, string> | null,
+): string {
+  if (source.format === 'ndjson') return lineRelation(source, columns);
+  if (source.format === 'json-array') return jsonRelation(source, columns, 'json', true);
+  return rawRelation(source, columns, parquet, true);
 }
 
 function rawRelation(
   source: Source,
   columns: readonly ColumnSpec[],
   parquet: Map<string, string> | null,
+  numbered: boolean,
 ): string {
-  if (source.format !== 'parquet') return jsonRelation(source, columns, 'typed');
+  if (source.format !== 'parquet') return jsonRelation(source, columns, 'typed', numbered);
   const select = columns.map((c) => {
     const present = parquet?.get(c.name.toLowerCase());
     if (!present) return `CAST(NULL AS ${rawTypes[c.type]}) AS ${quoteIdent(c.name)}`;
@@ -192,7 +220,7 @@ function rawRelation(
     }
     return `CAST(${quoteIdent(c.name)} AS ${rawTypes[c.type]}) AS ${quoteIdent(c.name)}`;
   });
-  return `SELECT row_number() OVER () AS _rec, NULL AS _pre_error, ${select.join(', ')} FROM read_parquet(${quoteLiteral(source.path)})`;
+  return `SELECT ${recExpression(numbered)} AS _rec, NULL AS _pre_error, ${select.join(', ')} FROM read_parquet(${quoteLiteral(source.path)})`;
 }
 
 /** NDJSON one line at a time: blank lines are skipped, a malformed line is an issue of its own. */
@@ -249,7 +277,8 @@ async function collectIssues(
   file: ExportFile,
   source: Source,
   options: ImportOptions,
-  lineMode: boolean,
+  numbered: boolean,
+  parquet: Map<string, string> | null,
 ): Promise<ImportReport> {
   const table = quoteIdent(file.view);
   const where = `_source = ${quoteLiteral(file.name)}`;
@@ -262,28 +291,34 @@ async function collectIssues(
   const limit = options.strict ? 1 : (options.maxIssues ?? 100);
   let issues: ImportIssue[] = [];
   if (bad > 0) {
-    const rows = await connection.runAndReadAll(
-      `SELECT _line, _import_error FROM ${table} WHERE ${where} AND _import_error IS NOT NULL ORDER BY _line LIMIT ${limit}`,
-    );
-    const found = rows
-      .getRowObjectsJS()
-      .map((r) => ({ rec: Number(r._line), error: String(r._import_error) }));
-    const lines =
-      source.format === 'ndjson' && !lineMode
-        ? await recordLines(
-            source,
-            found.map((f) => f.rec),
-          )
-        : null;
-    issues = found.map((f) => {
-      const [first] = f.error.split('; ');
-      const field = /^field (\w+):/.exec(first ?? '')?.[1] ?? null;
-      return { file: file.name, line: lines?.get(f.rec) ?? f.rec, field, reason: f.error };
+    // Rows from the fast path carry no line number: find the bad ones again, numbered.
+    const sql = numbered
+      ? `SELECT _line AS line, _import_error AS error FROM ${table}
+         WHERE ${where} AND _import_error IS NOT NULL ORDER BY _line LIMIT ${limit}`
+      : `SELECT line, error FROM (
+           SELECT _rec AS line, ${rowError(columnsOf(file.view), source.format === 'parquet' ? 'typed' : 'json')} AS error
+           FROM (${numberedRelation(source, columnsOf(file.view), parquet)})
+         ) WHERE error IS NOT NULL ORDER BY line LIMIT ${limit}`;
+    const rows = (await connection.runAndReadAll(sql)).getRowObjectsJS();
+    issues = rows.map((r) => {
+      const error = String(r.error);
+      const field = /^field (\w+):/.exec(error)?.[1] ?? null;
+      return {
+        file: file.name,
+        line: r.line === null ? null : Number(r.line),
+        field,
+        reason: error,
+      };
     });
     if (options.strict) {
       await deleteSource(connection, file);
-      const issue = issues[0]!;
-      throw badInput('import.bad_row', `${issue.file}:${issue.line}: ${issue.reason} (--strict)`);
+      const issue = issues[0];
+      throw badInput(
+        'import.bad_row',
+        issue
+          ? `${issue.file}:${issue.line}: ${issue.reason} (--strict)`
+          : `${file.name}: ${bad} unreadable rows (--strict)`,
+      );
     }
     await connection.run(`DELETE FROM ${table} WHERE ${where} AND _import_error IS NOT NULL`);
   }
@@ -302,29 +337,6 @@ async function deleteSource(connection: DuckDBConnection, file: ExportFile): Pro
   await connection.run(
     `DELETE FROM ${quoteIdent(file.view)} WHERE _source = ${quoteLiteral(file.name)}`,
   );
-}
-
-/** Maps 1-based record numbers of an NDJSON file to line numbers (blank lines shift them). */
-async function recordLines(source: Source, records: number[]): Promise<Map<number, number>> {
-  const wanted = new Set(records);
-  const result = new Map<number, number>();
-  const stream = createReadStream(source.path);
-  const input = source.gzip ? stream.pipe(createGunzip()) : stream;
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  let line = 0;
-  let record = 0;
-  for await (const text of lines) {
-    line += 1;
-    if (text.trim() === '') continue;
-    record += 1;
-    if (wanted.has(record)) {
-      result.set(record, line);
-      if (result.size === wanted.size) break;
-    }
-  }
-  lines.close();
-  stream.destroy();
-  return result;
 }
 
 async function detectSource(file: ExportFile): Promise<Source> {
