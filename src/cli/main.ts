@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DuckDbWarehouse } from '../adapters/duckdb/duckdb-warehouse.js';
 import { analyzeCosts } from '../app/analyze.js';
 import { writeDemoExports } from '../app/demo-export-writer.js';
@@ -285,7 +285,7 @@ async function start(argv: string[], config: Config): Promise<number> {
     const analysis = await analyzeCosts({ warehouse, pricing }, { asOf, windowDays, warnings });
     process.stdout.write(`${renderReport(analysis, { top: 10 })}\n`);
     process.stdout.write(
-      `Embedded warehouse: ${db}. Try: bqcost analyze --from ${join(resolve(db, '..'), 'demo')} --format json\n`,
+      `Embedded warehouse: ${db}. Next: npx bqcost analyze --from ${join(dirname(db), 'demo')} --format json\n`,
     );
     return 0;
   } finally {
