@@ -10,20 +10,41 @@ export const attributionRowSchema = z.object({
 });
 export type AttributionRow = z.infer<typeof attributionRowSchema>;
 
+export const recommendationKinds = [
+  'partition_table',
+  'cluster_table',
+  'require_partition_filter',
+  'storage_billing_model',
+  'expire_unused_table',
+  'pricing_model',
+  'materialize_repeated_query',
+  'cap_bytes_billed',
+  'sql_antipattern',
+] as const;
+export type RecommendationKind = (typeof recommendationKinds)[number];
+
+export const lintRules = [
+  'select_star',
+  'semi_join_without_aggregation',
+  'cte_referenced_multiple_times',
+  'order_by_without_limit',
+  'regexp_contains_instead_of_like',
+  'latest_record_with_analytic_function',
+  'dynamic_predicate',
+  'where_order',
+  'missing_drop_temp_table',
+  'dropped_persistent_table',
+  'missing_partition_filter',
+  'unpartitioned_date_filter',
+  'wide_date_range',
+  'distinct_on_large_table',
+] as const;
+export type LintRule = (typeof lintRules)[number];
+
 export const recommendationSchema = z.object({
   id: z.string(),
-  kind: z.enum([
-    'partition_table',
-    'cluster_table',
-    'require_partition_filter',
-    'storage_billing_model',
-    'expire_unused_table',
-    'pricing_model',
-    'materialize_repeated_query',
-    'cap_bytes_billed',
-    'sql_antipattern',
-  ]),
-  rule: z.string().optional(),
+  kind: z.enum(recommendationKinds),
+  rule: z.enum(lintRules).optional(),
   target: z.string(),
   monthlySavingsUsd: z.number().nullable(),
   confidence: z.enum(['high', 'medium', 'low']),
