@@ -145,3 +145,8 @@ export function rankRecommendations(recommendations: Recommendation[]): Recommen
     return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
   });
 }
+
+/** A cost observed over the window, scaled to a 30-day month. */
+export function perMonth(usdInWindow: number, windowDays: number): number {
+  return (usdInWindow * 30) / windowDays;
+}
