@@ -11,8 +11,11 @@
 const pkg = (names) => `(^|node_modules/)(${names})(/|$)`;
 
 const allowedPureDeps = pkg('zod|date-fns');
-// Cloud and platform SDKs: only the adapter folder named after one may import it.
-const sdk = '(^|node_modules/)((@google-cloud|@slack|@duckdb)/|(pino|pino-[^/]+)(/|$))';
+// Cloud and platform SDKs: only the adapter folder named after one may import it. The GoogleSQL
+// parser counts as one: only src/adapters/sql may use it (rule sql-adapter-only-parser).
+const sqlParser = '(^|node_modules/)@guanmingchiu/sqlparser-ts(/|$)';
+const sdk =
+  '(^|node_modules/)((@google-cloud|@slack|@duckdb)/|(pino|pino-[^/]+)(/|$)|@guanmingchiu/sqlparser-ts(/|$))';
 // Builtins that do I/O or reach the process; a use case gets these through a port instead.
 const ioBuiltinNames = [
   'fs',
@@ -75,7 +78,8 @@ module.exports = {
     },
     {
       name: 'app-no-sdk',
-      comment: 'Use cases never touch an SDK (@google-cloud/*, @slack/*, @duckdb/*, pino).',
+      comment:
+        'Use cases never touch an SDK (@google-cloud/*, @slack/*, @duckdb/*, pino, the SQL parser).',
       severity: 'error',
       from: { path: '^src/app/' },
       to: { path: sdk },
@@ -124,13 +128,23 @@ module.exports = {
       comment:
         'An adapter folder imports only its own SDK: adapters/duckdb -> @duckdb/*, ' +
         'adapters/slack -> @slack/*, adapters/bigquery -> @google-cloud/bigquery, ' +
-        'adapters/pubsub -> @google-cloud/pubsub. Logging goes through src/logger.ts.',
+        'adapters/pubsub -> @google-cloud/pubsub (adapters/sql -> @guanmingchiu/sqlparser-ts: ' +
+        'sql-adapter-only-parser). Logging goes through src/logger.ts.',
       severity: 'error',
-      from: { path: '^src/adapters/([^/]+)/' },
+      from: { path: '^src/adapters/([^/]+)/', pathNot: '^src/adapters/sql/' },
       to: {
         path: sdk,
         pathNot: ['(^|node_modules/)@$1/', '(^|node_modules/)@google-cloud/$1(/|$)'],
       },
+    },
+    {
+      name: 'sql-adapter-only-parser',
+      comment:
+        'adapters/sql (the GoogleSQL inspector) imports only its parser, ' +
+        '@guanmingchiu/sqlparser-ts, of the SDKs.',
+      severity: 'error',
+      from: { path: '^src/adapters/sql/' },
+      to: { path: sdk, pathNot: sqlParser },
     },
     {
       name: 'queries-import-only-domain-and-builtins',

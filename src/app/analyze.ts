@@ -62,8 +62,16 @@ export interface DatasetStorageCost {
   usdPerMonth: number;
 }
 
+/** What the warehouse returned for the window, for use cases that build on this analysis. */
+export interface AnalysisInputs {
+  costFacts: CostFact[];
+  tables: TableStorageFact[];
+  reservations: ReservationCapacityFact[];
+}
+
 export interface CostAnalysis {
   result: AnalysisResult;
+  inputs: AnalysisInputs;
   window: TimeWindow;
   previousWindow: TimeWindow;
   dimensions: Record<AttributionDimension, KeyedCost[]>;
@@ -178,6 +186,7 @@ export async function analyzeCosts(
 
   return {
     result,
+    inputs: { costFacts: facts, tables, reservations: capacity },
     window,
     previousWindow,
     dimensions,

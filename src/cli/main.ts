@@ -1,12 +1,16 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { analyzers } from '../../analyzers/index.js';
 import { DuckDbWarehouse } from '../adapters/duckdb/duckdb-warehouse.js';
-import { analyzeCosts } from '../app/analyze.js';
+import { runAnalysis, type RunAnalysisDeps } from '../app/run-analysis.js';
 import { writeDemoExports } from '../app/demo-export-writer.js';
 import { loadConfig, type Config } from '../config.js';
+import type { PricingContext } from '../domain/pricing.js';
 import { startOfUtcDay } from '../domain/timestamps.js';
 import { isAppError } from '../errors.js';
 import * as args from './args.js';
+import { createInspector } from './compose.js';
+import { lint } from './lint.js';
 import { loadExports } from './load.js';
 import { loadPricing } from './pricing.js';
 import { progress } from './progress.js';
@@ -22,6 +26,7 @@ Commands:
   import    load exports into the embedded warehouse (${'.bqcost/bqcost.duckdb'})
   demo      write a realistic demo organisation's exports
   start     the embedded default: seed the demo organisation if empty, then report
+  lint      lint GoogleSQL files for cost antipatterns, offline
 
 Run "bqcost <command> --help" for a command's options.
 Exit codes: 0 ok, 1 internal error, 2 bad input.
@@ -103,12 +108,18 @@ async function main(argv: string[]): Promise<number> {
       return importCommand(rest, config);
     case 'demo':
       return demo(rest);
+    case 'lint':
+      return lint(rest);
     case 'start':
       return start(rest, config);
     default:
       process.stderr.write(`bqcost: unknown command "${command}"\n\n${usage}`);
       return 2;
   }
+}
+
+function analysisDeps(warehouse: DuckDbWarehouse, pricing: PricingContext): RunAnalysisDeps {
+  return { warehouse, pricing, inspector: createInspector(), analyzers };
 }
 
 function wantsHelp(command: string, values: { help?: boolean | undefined }): boolean {
@@ -135,10 +146,12 @@ async function analyze(argv: string[], config: Config): Promise<number> {
   const warehouse = await DuckDbWarehouse.open(':memory:');
   try {
     const loaded = await loadExports(warehouse, from, { strict: Boolean(values.strict) });
-    const analysis = await analyzeCosts(
-      { warehouse, pricing },
-      { asOf, windowDays, warnings: loaded.warnings, comparePrevious: format === 'text' },
-    );
+    const analysis = await runAnalysis(analysisDeps(warehouse, pricing), {
+      asOf,
+      windowDays,
+      warnings: loaded.warnings,
+      comparePrevious: format === 'text',
+    });
     process.stdout.write(
       format === 'json'
         ? `${JSON.stringify(analysis.result, null, 2)}\n`
@@ -180,7 +193,11 @@ async function report(argv: string[], config: Config): Promise<number> {
       );
       return 2;
     }
-    const analysis = await analyzeCosts({ warehouse, pricing }, { asOf, windowDays, warnings });
+    const analysis = await runAnalysis(analysisDeps(warehouse, pricing), {
+      asOf,
+      windowDays,
+      warnings,
+    });
     process.stdout.write(`${renderReport(analysis, { top })}\n`);
     return 0;
   } finally {
@@ -282,7 +299,11 @@ async function start(argv: string[], config: Config): Promise<number> {
     }
     const asOf = args.timestamp('as-of', values['as-of']);
     const windowDays = args.positiveInt('window-days', values['window-days'], 30, 180);
-    const analysis = await analyzeCosts({ warehouse, pricing }, { asOf, windowDays, warnings });
+    const analysis = await runAnalysis(analysisDeps(warehouse, pricing), {
+      asOf,
+      windowDays,
+      warnings,
+    });
     process.stdout.write(`${renderReport(analysis, { top: 10 })}\n`);
     process.stdout.write(
       `Embedded warehouse: ${db}. Next: npx bqcost analyze --from ${join(dirname(db), 'demo')} --format json\n`,

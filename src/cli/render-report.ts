@@ -1,4 +1,5 @@
 import type { CostAnalysis, KeyedCost } from '../app/analyze.js';
+import type { AnalysisResult } from '../domain/analysis.js';
 import type { AttributionDimension } from '../domain/facts.js';
 
 // The terminal report: what a person reads first. Every dollar figure says what it is made of.
@@ -126,6 +127,8 @@ export function renderReport(analysis: CostAnalysis, options: { top: number }): 
     out.push('');
   }
 
+  out.push(...recommendationLines(result, options.top), ...anomalyLines(result, options.top));
+
   if (result.warnings.length > 0) {
     out.push(`Warnings (${result.warnings.length})`);
     for (const w of result.warnings.slice(0, 20)) out.push(`  ! ${w}`);
@@ -134,6 +137,43 @@ export function renderReport(analysis: CostAnalysis, options: { top: number }): 
     out.push('');
   }
   return out.join('\n');
+}
+
+function recommendationLines(result: AnalysisResult, top: number): string[] {
+  const all = result.recommendations;
+  const shown = all.slice(0, top);
+  const out = [
+    `Recommendations (${shown.length < all.length ? `top ${shown.length} of ${all.length}` : all.length}, by monthly savings)`,
+  ];
+  if (all.length === 0) out.push('  (none)');
+  else
+    out.push(
+      `  ${padStart('$/month', 12)}  ${pad('confidence', 10)} ${pad('kind', 28)} ${pad('target', 40)} summary`,
+    );
+  for (const r of shown) {
+    const kind = r.rule ? `${r.kind}:${r.rule}` : r.kind;
+    out.push(
+      `  ${padStart(usd(r.monthlySavingsUsd), 12)}  ${pad(r.confidence, 10)} ${pad(kind, 28)} ${pad(r.target, 40)} ${r.summary}`,
+    );
+  }
+  out.push('');
+  return out;
+}
+
+function anomalyLines(result: AnalysisResult, top: number): string[] {
+  const all = result.anomalies;
+  const shown = all.slice(0, top);
+  const out = [
+    `Anomalies (${shown.length < all.length ? `top ${shown.length} of ${all.length}` : all.length}, most severe first)`,
+  ];
+  if (all.length === 0) out.push('  (none)');
+  for (const a of shown) {
+    out.push(
+      `  ${a.day}  ${pad(a.severity, 9)} ${pad(a.scope, 48)} ${padStart(usd(a.usd), 12)} vs expected ${usd(a.expectedUsd)}`,
+    );
+  }
+  out.push('');
+  return out;
 }
 
 interface Mover {

@@ -14,6 +14,8 @@ export interface CostFact {
   jobs: number;
   onDemandBytesBilled: number;
   reservationSlotMs: number;
+  /** Slot-ms used by on-demand jobs (not billed; the capacity the same work would need). */
+  onDemandSlotMs: number;
 }
 
 export interface TableStorageFact {

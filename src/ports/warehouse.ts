@@ -6,6 +6,7 @@ import type {
   TimeWindow,
 } from '../domain/facts.js';
 import type { ExportView } from '../domain/columns.js';
+import type { BytesDistributionFact, QueryPatternFact, TableUsageFact } from '../domain/context.js';
 
 /** Where job history and storage metadata live: BigQuery in production, DuckDB embedded. */
 export interface Warehouse {
@@ -15,6 +16,15 @@ export interface Warehouse {
   tableStorage(): Promise<TableStorageFact[]>;
   /** Billed reservation capacity per day; empty when no timeline data is available. */
   reservationCapacity(window: TimeWindow): Promise<ReservationCapacityFact[]>;
+  /**
+   * The costliest query shapes in the window: the top `limit` by on-demand bytes billed plus the
+   * top `limit` by reservation slot-ms (so at most 2 × `limit`), with the tables each reads.
+   */
+  queryPatterns(window: TimeWindow, limit: number): Promise<QueryPatternFact[]>;
+  /** Reads and writes per table over the window. */
+  tableUsage(window: TimeWindow): Promise<TableUsageFact[]>;
+  /** Bytes billed per on-demand query job, as quantiles per user and per project. */
+  bytesDistribution(window: TimeWindow): Promise<BytesDistributionFact[]>;
   /** The span of job history available. */
   dataRange(): Promise<DataRange>;
   close(): Promise<void>;

@@ -7,10 +7,22 @@ import { readFileSync } from 'node:fs';
 //   - `{{view}}` table placeholders → the real INFORMATION_SCHEMA path or the local table;
 //   - `@param` → `$param` (DuckDB's named parameter sigil);
 //   - `UNNEST(x) AS a` → `UNNEST(x) AS a_(a)` (DuckDB names the unnested struct column).
+// GoogleSQL functions DuckDB lacks are DuckDB macros of the same name and result (schema.ts:
+// APPROX_QUANTILES); MAX_BY, IFNULL, STARTS_WITH, ROW_NUMBER … exist in both.
 // Every query runs for real on DuckDB in the tests; the BigQuery adapter's tests assert the
 // exact rendered text and parameters that go over the wire.
 
-export type QueryName = 'cost-facts' | 'table-storage' | 'reservation-capacity' | 'data-range';
+export const queryNames = [
+  'cost-facts',
+  'table-storage',
+  'reservation-capacity',
+  'data-range',
+  'query-patterns',
+  'pattern-tables',
+  'table-usage',
+  'bytes-distribution',
+] as const;
+export type QueryName = (typeof queryNames)[number];
 export type Dialect = 'bigquery' | 'duckdb';
 export type SourceView = 'jobs' | 'table_storage' | 'schemata_options' | 'reservations_timeline';
 

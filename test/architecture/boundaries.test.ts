@@ -41,6 +41,7 @@ const fakePackages = {
     '@google-cloud/bigquery',
     '@google-cloud/pubsub',
     '@slack/bolt',
+    '@guanmingchiu/sqlparser-ts',
   ],
   devDependencies: ['nock'],
   // installed but not declared in package.json
@@ -109,6 +110,10 @@ const cleanTree: Record<string, string> = {
   'src/adapters/pubsub/pubsub-bus.ts': `import { PubSub } from '@google-cloud/pubsub'; export const bus = PubSub;`,
   'src/adapters/slack/slack-chat.ts': `import { App } from '@slack/bolt'; export const chat = App;`,
   'src/adapters/memory/memory-warehouse.ts': `import type { Job } from '../../domain/jobs.js'; export const rows: Job[] = [];`,
+  'src/adapters/sql/sql-inspector.ts': `
+    import { parse } from '@guanmingchiu/sqlparser-ts';
+    import type { Job } from '../../domain/jobs.js';
+    export const inspect = (sql: string, _job?: Job) => parse(sql);`,
   'handlers/commands/cost.ts': `
     import type { App } from '@slack/bolt';
     import { runAnalysis } from '../../src/app/run-analysis.js';
@@ -117,8 +122,9 @@ const cleanTree: Record<string, string> = {
   'src/cli/main.ts': `
     import { make } from '../adapters/duckdb/duckdb-warehouse.js';
     import { rows } from '../adapters/memory/memory-warehouse.js';
+    import { inspect } from '../adapters/sql/sql-inspector.js';
     import { runAnalysis } from '../app/run-analysis.js';
-    export const main = () => [make, rows, runAnalysis];`,
+    export const main = () => [make, rows, inspect, runAnalysis];`,
   'src/index.ts': `
     import { client } from './adapters/bigquery/bigquery-warehouse.js';
     import { bus } from './adapters/pubsub/pubsub-bus.js';
@@ -276,6 +282,21 @@ const cases: Case[] = [
     file: 'src/adapters/bigquery/bad-sibling-sdk.ts',
     source: `import { PubSub } from '@google-cloud/pubsub'; export const x = PubSub;`,
     expect: [{ rule: 'adapter-only-own-sdk', to: pkgRe('@google-cloud/pubsub') }],
+  },
+  {
+    file: 'src/adapters/duckdb/bad-sql-parser.ts',
+    source: `import { parse } from '@guanmingchiu/sqlparser-ts'; export const x = parse;`,
+    expect: [{ rule: 'adapter-only-own-sdk', to: pkgRe('@guanmingchiu/sqlparser-ts') }],
+  },
+  {
+    file: 'src/adapters/sql/bad-sdk.ts',
+    source: `import { DuckDBInstance } from '@duckdb/node-api'; export const x = DuckDBInstance;`,
+    expect: [{ rule: 'sql-adapter-only-parser', to: pkgRe('@duckdb/node-api') }],
+  },
+  {
+    file: 'src/app/bad-sql-parser.ts',
+    source: `import { parse } from '@guanmingchiu/sqlparser-ts'; export const x = parse;`,
+    expect: [{ rule: 'app-no-sdk', to: pkgRe('@guanmingchiu/sqlparser-ts') }],
   },
   {
     file: 'src/adapters/slack/bad-pino.ts',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { querySource, renderQuery, renderSql } from '../../src/queries/index.js';
+import { queryNames, querySource, renderQuery, renderSql } from '../../src/queries/index.js';
 
 const tables = {
   jobs: 'J',
@@ -26,6 +26,14 @@ describe('SQL catalogue rendering', () => {
     );
   });
 
+  it('rewrites the array-parameter UNNEST of pattern-tables for DuckDB, and only for DuckDB', () => {
+    const inList = 'IN (SELECT h FROM UNNEST(@hashes) AS h)';
+    expect(renderQuery('pattern-tables', { dialect: 'bigquery', tables })).toContain(inList);
+    expect(renderQuery('pattern-tables', { dialect: 'duckdb', tables })).toContain(
+      'IN (SELECT h FROM UNNEST($hashes) AS h_(h))',
+    );
+  });
+
   it('rejects a placeholder for a view it does not know', () => {
     expect(() => renderSql('SELECT * FROM {{nope}}', { dialect: 'duckdb', tables })).toThrow(
       'unknown view {{nope}}',
@@ -33,12 +41,7 @@ describe('SQL catalogue rendering', () => {
   });
 
   it('every catalogue query renders with no placeholder left', () => {
-    for (const name of [
-      'cost-facts',
-      'table-storage',
-      'reservation-capacity',
-      'data-range',
-    ] as const) {
+    for (const name of queryNames) {
       for (const dialect of ['bigquery', 'duckdb'] as const) {
         expect(renderQuery(name, { dialect, tables })).not.toMatch(/\{\{|\}\}/);
       }

@@ -10,6 +10,11 @@ import {
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
 import type {
+  BytesDistributionFact,
+  QueryPatternFact,
+  TableUsageFact,
+} from '../../domain/context.js';
+import type {
   CostFact,
   DataRange,
   FactDimension,
@@ -21,12 +26,20 @@ import { isDatasetId, isProjectId, isRegion } from '../../domain/identifiers.js'
 import { msPerDay, parseBqTimestamp } from '../../domain/timestamps.js';
 import type { Warehouse } from '../../ports/warehouse.js';
 import { renderQuery, type QueryName, type SourceView } from '../../queries/index.js';
+import {
+  checkPatternLimit,
+  tablesPerPattern,
+  withReferencedTables,
+} from '../../queries/patterns.js';
 
 // Production warehouse: reads INFORMATION_SCHEMA through query jobs in `projectId`.
 //
-// Cost: INFORMATION_SCHEMA queries are billed (10 MB minimum each), so job history is never read
-// per analysis. `refreshCostFacts` aggregates only the new hours since the last refresh into
-// `<dataset>.cost_facts`, inside BigQuery, and `costFacts` reads those small daily rows.
+// Cost: INFORMATION_SCHEMA queries are billed (10 MB minimum each), so the cost history is not
+// read from job history per analysis. `refreshCostFacts` aggregates only the new hours since the
+// last refresh into `<dataset>.cost_facts`, inside BigQuery, and `costFacts` reads those small
+// daily rows. The recommendation inputs (`queryPatterns`, `tableUsage`, `bytesDistribution`) do
+// read JOBS_BY_PROJECT for the analysis window: four jobs per analysis (see each method for
+// what it scans), each aggregating inside BigQuery and returning bounded rows.
 //
 // Retries: the client library's own retries are switched off (`retryOptions.autoRetry: false`) for
 // clients this module builds, and this module retries instead. Left on, the library would retry
@@ -312,7 +325,10 @@ function unwrap(value: unknown): unknown {
 }
 
 function toNumber(query: string, row: Row, field: string): number {
-  const value = unwrap(row[field]);
+  return numberValue(query, field, unwrap(row[field]));
+}
+
+function numberValue(query: string, field: string, value: unknown): number {
   if (value === null || value === undefined) return 0;
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   if (typeof value === 'bigint') return Number(value);
@@ -357,6 +373,20 @@ function toTimestamp(query: string, row: Row, field: string): Date | null {
   return date;
 }
 
+function toRequiredTimestamp(query: string, row: Row, field: string): Date {
+  const date = toTimestamp(query, row, field);
+  if (date === null) throw badRow(query, field, null);
+  return date;
+}
+
+/** A REPEATED INT64 column (the library hands it over as an array). */
+function toNumbers(query: string, row: Row, field: string): number[] {
+  const value = row[field];
+  if (value === null || value === undefined) return [];
+  if (!Array.isArray(value)) throw badRow(query, field, value);
+  return value.map((item) => numberValue(query, field, unwrap(item)));
+}
+
 const factDimensions = new Set<FactDimension>([
   'total',
   'user',
@@ -379,6 +409,11 @@ const ceilTo = (date: Date, unitMs: number) =>
   new Date(Math.ceil(date.getTime() / unitMs) * unitMs);
 const isoDay = (date: Date) => date.toISOString().slice(0, 10);
 
+const timestampParams = (window: TimeWindow) => ({
+  start: BigQuery.timestamp(window.start),
+  end: BigQuery.timestamp(window.end),
+});
+
 function assertValidDate(date: Date, what: string): void {
   if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
     throw new AppError('warehouse.invalidWindow', `${what} is not a valid date`);
@@ -392,7 +427,8 @@ interface QuerySpec {
   name: string;
   sql: string;
   params?: Record<string, unknown>;
-  types?: Record<string, string>;
+  /** `['STRING']` is an ARRAY<STRING> parameter. */
+  types?: Record<string, string | string[]>;
 }
 
 const baseBackoffMs = 1_000;
@@ -503,6 +539,7 @@ export class BigQueryWarehouse implements Warehouse {
         jobs: toNumber(name, row, 'jobs'),
         onDemandBytesBilled: toNumber(name, row, 'on_demand_bytes_billed'),
         reservationSlotMs: toNumber(name, row, 'reservation_slot_ms'),
+        onDemandSlotMs: toNumber(name, row, 'on_demand_slot_ms'),
       };
     });
   }
@@ -549,6 +586,125 @@ export class BigQueryWarehouse implements Warehouse {
       autoscaleSlotHours: toNumber(name, row, 'autoscale_slot_hours'),
       minutes: toNumber(name, row, 'minutes'),
     }));
+  }
+
+  /**
+   * The costliest query shapes over the window (query-patterns.sql), then the tables those shapes
+   * read (pattern-tables.sql, the hashes passed as an ARRAY<STRING> parameter): two jobs over
+   * JOBS_BY_PROJECT. Cost: the view is partitioned by creation_time, so each scans only the
+   * window's days, for the columns it names. query-patterns reads `query`, by far the widest
+   * column (about the size of all the SQL text run in the window: 1 M jobs × 2 KB ≈ 2 GB, about
+   * $0.01 on demand); pattern-tables reads referenced_tables and the hash.
+   */
+  async queryPatterns(window: TimeWindow, limit: number): Promise<QueryPatternFact[]> {
+    assertValidDate(window.start, 'window start');
+    assertValidDate(window.end, 'window end');
+    checkPatternLimit(limit);
+    const name = 'query-patterns';
+    const rows = await this.run({
+      name,
+      sql: this.renderCatalogue(name),
+      // INT64 values go as strings, as the REST API's QueryParameterValue.value is typed.
+      params: { ...timestampParams(window), limit: String(limit) },
+      types: { start: 'TIMESTAMP', end: 'TIMESTAMP', limit: 'INT64' },
+    });
+    if (rows.length === 0) return [];
+    const patterns = rows.map((row) => ({
+      hash: toRequiredString(name, row, 'query_hash'),
+      runs: toNumber(name, row, 'runs'),
+      onDemandBytesBilled: toNumber(name, row, 'on_demand_bytes_billed'),
+      reservationSlotMs: toNumber(name, row, 'reservation_slot_ms'),
+      bytesProcessed: toNumber(name, row, 'bytes_processed'),
+      maxBytesBilled: toNumber(name, row, 'max_bytes_billed'),
+      activeDays: toNumber(name, row, 'active_days'),
+      distinctUsers: toNumber(name, row, 'distinct_users'),
+      projectId: toRequiredString(name, row, 'project_id'),
+      userEmail: toNullableString(row, 'user_email'),
+      firstSeen: toRequiredTimestamp(name, row, 'first_seen'),
+      lastSeen: toRequiredTimestamp(name, row, 'last_seen'),
+      statementType: toNullableString(row, 'statement_type'),
+      sampleQuery: toNullableString(row, 'sample_query'),
+      sampleJobId: toRequiredString(name, row, 'sample_job_id'),
+    }));
+
+    const tablesName = 'pattern-tables';
+    const tableRows = await this.run({
+      name: tablesName,
+      sql: this.renderCatalogue(tablesName),
+      params: {
+        ...timestampParams(window),
+        hashes: patterns.map((p) => p.hash),
+        tables_per_pattern: String(tablesPerPattern),
+      },
+      types: {
+        start: 'TIMESTAMP',
+        end: 'TIMESTAMP',
+        hashes: ['STRING'],
+        tables_per_pattern: 'INT64',
+      },
+    });
+    return withReferencedTables(
+      patterns,
+      tableRows.map((row) => ({
+        hash: toRequiredString(tablesName, row, 'query_hash'),
+        table: toRequiredString(tablesName, row, 'table_name'),
+        runs: toNumber(tablesName, row, 'runs'),
+      })),
+    );
+  }
+
+  /**
+   * Reads and writes per table over the window (table-usage.sql): one job over JOBS_BY_PROJECT
+   * scanning the window's referenced_tables, destination_table and billing columns (small next
+   * to `query`). One row per table read or written.
+   */
+  async tableUsage(window: TimeWindow): Promise<TableUsageFact[]> {
+    assertValidDate(window.start, 'window start');
+    assertValidDate(window.end, 'window end');
+    const name = 'table-usage';
+    const rows = await this.run({
+      name,
+      sql: this.renderCatalogue(name),
+      params: timestampParams(window),
+      types: { start: 'TIMESTAMP', end: 'TIMESTAMP' },
+    });
+    return rows.map((row) => ({
+      table: toRequiredString(name, row, 'table_name'),
+      reads: toNumber(name, row, 'reads'),
+      readDays: toNumber(name, row, 'read_days'),
+      lastRead: toTimestamp(name, row, 'last_read'),
+      readOnDemandBytesBilled: toNumber(name, row, 'read_on_demand_bytes_billed'),
+      writes: toNumber(name, row, 'writes'),
+      lastWrite: toTimestamp(name, row, 'last_write'),
+    }));
+  }
+
+  /**
+   * Bytes billed per on-demand query job as 101 quantiles per user and per project
+   * (bytes-distribution.sql, APPROX_QUANTILES): one job over JOBS_BY_PROJECT scanning the
+   * window's scalar billing columns only — the cheapest of the four.
+   */
+  async bytesDistribution(window: TimeWindow): Promise<BytesDistributionFact[]> {
+    assertValidDate(window.start, 'window start');
+    assertValidDate(window.end, 'window end');
+    const name = 'bytes-distribution';
+    const rows = await this.run({
+      name,
+      sql: this.renderCatalogue(name),
+      params: timestampParams(window),
+      types: { start: 'TIMESTAMP', end: 'TIMESTAMP' },
+    });
+    return rows.map((row) => {
+      const scope = toRequiredString(name, row, 'scope');
+      if (scope !== 'user' && scope !== 'project') throw badRow(name, 'scope', scope);
+      return {
+        scope,
+        key: toRequiredString(name, row, 'key'),
+        jobs: toNumber(name, row, 'jobs'),
+        quantiles: toNumbers(name, row, 'quantiles'),
+        maxJobId: toNullableString(row, 'max_job_id'),
+      };
+    });
   }
 
   /**

@@ -11,6 +11,7 @@ CREATE TABLE IF NOT EXISTS {{cost_facts}} (
   jobs INT64,
   on_demand_bytes_billed INT64,
   reservation_slot_ms INT64,
+  on_demand_slot_ms INT64,
   window_start TIMESTAMP NOT NULL,
   window_end TIMESTAMP NOT NULL
 )

@@ -15,7 +15,7 @@ SELECT * FROM (
 -- Facts and their run record commit together or not at all: facts without a run row would be
 -- appended again by the next refresh.
 BEGIN TRANSACTION;
-INSERT INTO {{cost_facts}} (day, dimension, key, reservation_id, edition, jobs, on_demand_bytes_billed, reservation_slot_ms, window_start, window_end)
+INSERT INTO {{cost_facts}} (day, dimension, key, reservation_id, edition, jobs, on_demand_bytes_billed, reservation_slot_ms, on_demand_slot_ms, window_start, window_end)
 SELECT *, @start, @end FROM new_cost_facts;
 INSERT INTO {{cost_fact_runs}} (window_start, window_end, finished_at)
 VALUES (@start, @end, CURRENT_TIMESTAMP());

@@ -8,7 +8,8 @@ SELECT
   edition,
   SUM(jobs) AS jobs,
   SUM(on_demand_bytes_billed) AS on_demand_bytes_billed,
-  SUM(reservation_slot_ms) AS reservation_slot_ms
+  SUM(reservation_slot_ms) AS reservation_slot_ms,
+  SUM(on_demand_slot_ms) AS on_demand_slot_ms
 FROM {{cost_facts}}
 WHERE day >= @start_day
   AND day < @end_day

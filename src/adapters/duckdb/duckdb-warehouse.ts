@@ -1,9 +1,22 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { timestampValue } from '@duckdb/node-api';
+import {
+  DuckDBInstance,
+  LIST,
+  VARCHAR,
+  listValue,
+  timestampValue,
+  type DuckDBConnection,
+  type DuckDBType,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import type { ExportView } from '../../domain/columns.js';
 import { exportViewNames } from '../../domain/columns.js';
+import type {
+  BytesDistributionFact,
+  QueryPatternFact,
+  TableUsageFact,
+} from '../../domain/context.js';
 import type {
   CostFact,
   DataRange,
@@ -21,6 +34,11 @@ import type {
   Warehouse,
 } from '../../ports/warehouse.js';
 import { renderQuery, type QueryName } from '../../queries/index.js';
+import {
+  checkPatternLimit,
+  tablesPerPattern,
+  withReferencedTables,
+} from '../../queries/patterns.js';
 import { importFile } from './importer.js';
 import { createTableSql, macrosSql, quoteIdent } from './schema.js';
 
@@ -97,6 +115,7 @@ export class DuckDbWarehouse implements Warehouse, ExportLoader {
       jobs: Number(r.jobs),
       onDemandBytesBilled: Number(r.on_demand_bytes_billed),
       reservationSlotMs: Number(r.reservation_slot_ms),
+      onDemandSlotMs: Number(r.on_demand_slot_ms),
     }));
   }
 
@@ -135,6 +154,73 @@ export class DuckDbWarehouse implements Warehouse, ExportLoader {
     }));
   }
 
+  async queryPatterns(window: TimeWindow, limit: number): Promise<QueryPatternFact[]> {
+    checkPatternLimit(limit);
+    const rows = await this.query('query-patterns', {
+      ...windowParams(window),
+      limit: BigInt(limit),
+    });
+    if (rows.length === 0) return [];
+    const patterns = rows.map((r) => ({
+      hash: String(r.query_hash),
+      runs: Number(r.runs),
+      onDemandBytesBilled: Number(r.on_demand_bytes_billed),
+      reservationSlotMs: Number(r.reservation_slot_ms),
+      bytesProcessed: Number(r.bytes_processed),
+      maxBytesBilled: Number(r.max_bytes_billed),
+      activeDays: Number(r.active_days),
+      distinctUsers: Number(r.distinct_users),
+      projectId: String(r.project_id),
+      userEmail: nullableString(r.user_email),
+      firstSeen: requiredDate(r.first_seen),
+      lastSeen: requiredDate(r.last_seen),
+      statementType: nullableString(r.statement_type),
+      sampleQuery: nullableString(r.sample_query),
+      sampleJobId: String(r.sample_job_id),
+    }));
+    const tables = await this.query(
+      'pattern-tables',
+      {
+        ...windowParams(window),
+        hashes: listValue(patterns.map((p) => p.hash)),
+        tables_per_pattern: BigInt(tablesPerPattern),
+      },
+      { hashes: LIST(VARCHAR) },
+    );
+    return withReferencedTables(
+      patterns,
+      tables.map((r) => ({
+        hash: String(r.query_hash),
+        table: String(r.table_name),
+        runs: Number(r.runs),
+      })),
+    );
+  }
+
+  async tableUsage(window: TimeWindow): Promise<TableUsageFact[]> {
+    const rows = await this.query('table-usage', windowParams(window));
+    return rows.map((r) => ({
+      table: String(r.table_name),
+      reads: Number(r.reads),
+      readDays: Number(r.read_days),
+      lastRead: nullableDate(r.last_read),
+      readOnDemandBytesBilled: Number(r.read_on_demand_bytes_billed),
+      writes: Number(r.writes),
+      lastWrite: nullableDate(r.last_write),
+    }));
+  }
+
+  async bytesDistribution(window: TimeWindow): Promise<BytesDistributionFact[]> {
+    const rows = await this.query('bytes-distribution', windowParams(window));
+    return rows.map((r) => ({
+      scope: String(r.scope) as BytesDistributionFact['scope'],
+      key: String(r.key),
+      jobs: Number(r.jobs),
+      quantiles: (r.quantiles as unknown[]).map(Number),
+      maxJobId: nullableString(r.max_job_id),
+    }));
+  }
+
   async dataRange(): Promise<DataRange> {
     const [row] = await this.query('data-range', {});
     return {
@@ -148,9 +234,10 @@ export class DuckDbWarehouse implements Warehouse, ExportLoader {
   async query(
     name: QueryName,
     params: Record<string, DuckDBValue>,
+    types?: Record<string, DuckDBType>,
   ): Promise<Record<string, unknown>[]> {
     const sql = renderQuery(name, { dialect: 'duckdb', tables: localTables });
-    const reader = await this.connection.runAndReadAll(sql, params);
+    const reader = await this.connection.runAndReadAll(sql, params, types);
     return reader.getRowObjectsJS() as Record<string, unknown>[];
   }
 
@@ -184,6 +271,12 @@ function dayString(value: unknown): string {
 
 function nullableString(value: unknown): string | null {
   return value === null || value === undefined ? null : String(value);
+}
+
+function requiredDate(value: unknown): Date {
+  const date = nullableDate(value);
+  if (date === null) throw new Error(`expected a timestamp, got ${String(value)}`);
+  return date;
 }
 
 function nullableDate(value: unknown): Date | null {

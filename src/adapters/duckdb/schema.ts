@@ -48,8 +48,12 @@ export function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-/** BigQuery-compatible helpers the import SQL needs. */
+/** BigQuery-compatible helpers the import SQL and the catalogue need. */
 export const macrosSql = [
+  // GoogleSQL's APPROX_QUANTILES(x, n): an array of n + 1 values, p0 (min) … p100 (max) for n = 100.
+  // Exact here (quantile_disc returns input values, as BigQuery's approximation does).
+  `CREATE OR REPLACE MACRO approx_quantiles(x, n) AS
+     quantile_disc(x, list_transform(range(0, n + 1), i -> i / n))`,
   // Every export timestamp shape: `… UTC`, epoch seconds, RFC 3339 with an offset, or naive.
   // Casting to TIMESTAMPTZ is slow (ICU), so it is only used where an offset must be applied.
   `CREATE OR REPLACE MACRO bq_ts(v) AS CASE

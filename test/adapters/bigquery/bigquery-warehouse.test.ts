@@ -424,6 +424,7 @@ describe('costFacts', () => {
     jobs: 'INTEGER',
     on_demand_bytes_billed: 'INTEGER',
     reservation_slot_ms: 'INTEGER',
+    on_demand_slot_ms: 'INTEGER',
   };
 
   it('reads stored facts for the window days with DATE parameters, waiting for the job', async () => {
@@ -436,7 +437,7 @@ describe('costFacts', () => {
       scope,
       jobId,
       resultPage(jobId, factFields, [
-        ['2026-09-02', 'total', '', null, null, '12', '5000000000000', '0'],
+        ['2026-09-02', 'total', '', null, null, '12', '5000000000000', '0', '360000'],
         [
           '2026-09-03',
           'user',
@@ -446,6 +447,7 @@ describe('costFacts', () => {
           '3',
           '0',
           '7200000',
+          '0',
         ],
       ]),
     );
@@ -474,6 +476,7 @@ describe('costFacts', () => {
         jobs: 12,
         onDemandBytesBilled: 5e12,
         reservationSlotMs: 0,
+        onDemandSlotMs: 360_000,
       },
       {
         day: '2026-09-03',
@@ -484,6 +487,7 @@ describe('costFacts', () => {
         jobs: 3,
         onDemandBytesBilled: 0,
         reservationSlotMs: 7_200_000,
+        onDemandSlotMs: 0,
       },
     ]);
   });
@@ -686,7 +690,7 @@ describe('ensureTables and refreshCostFacts', () => {
     expect(script).toContain(`SELECT * FROM (\n${catalogue('cost-facts')}\n);`);
     expect(script).toContain(
       `INSERT INTO ${factsTable} (day, dimension, key, reservation_id, edition, jobs, on_demand_bytes_billed, ` +
-        'reservation_slot_ms, window_start, window_end)\nSELECT *, @start, @end FROM new_cost_facts;',
+        'reservation_slot_ms, on_demand_slot_ms, window_start, window_end)\nSELECT *, @start, @end FROM new_cost_facts;',
     );
     expect(script).toContain(
       `INSERT INTO ${runsTable} (window_start, window_end, finished_at)\nVALUES (@start, @end, CURRENT_TIMESTAMP());`,

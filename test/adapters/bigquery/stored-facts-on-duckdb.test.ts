@@ -62,7 +62,7 @@ describe('incremental cost facts (BigQuery path) on DuckDB', () => {
         { strict: false },
       );
       await w.sql(`CREATE TABLE cost_facts (day DATE, dimension VARCHAR, key VARCHAR, reservation_id VARCHAR, edition VARCHAR,
-        jobs BIGINT, on_demand_bytes_billed HUGEINT, reservation_slot_ms HUGEINT, window_start TIMESTAMP, window_end TIMESTAMP)`);
+        jobs BIGINT, on_demand_bytes_billed HUGEINT, reservation_slot_ms HUGEINT, on_demand_slot_ms HUGEINT, window_start TIMESTAMP, window_end TIMESTAMP)`);
 
       // The refresh script's insert, fed by the catalogue query, over windows that split days.
       // Placeholders only here; the DuckDB rewrites are applied once, to the whole statement.
@@ -101,6 +101,7 @@ describe('incremental cost facts (BigQuery path) on DuckDB', () => {
 
       expect(rows.length).toBe(direct.length);
       expect(direct.length).toBeGreaterThan(20);
+      expect(direct.some((f) => f.onDemandSlotMs > 0)).toBe(true);
       const byKey = new Map(rows.map((r) => [key(r), r]));
       for (const fact of direct) {
         const row = byKey.get(key(fact));
@@ -108,6 +109,7 @@ describe('incremental cost facts (BigQuery path) on DuckDB', () => {
         expect(Number(row!.jobs)).toBe(fact.jobs);
         expect(Number(row!.on_demand_bytes_billed)).toBe(fact.onDemandBytesBilled);
         expect(Number(row!.reservation_slot_ms)).toBe(fact.reservationSlotMs);
+        expect(Number(row!.on_demand_slot_ms)).toBe(fact.onDemandSlotMs);
       }
     } finally {
       await w.close();
