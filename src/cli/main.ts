@@ -118,8 +118,11 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function analysisDeps(warehouse: DuckDbWarehouse, pricing: PricingContext): RunAnalysisDeps {
-  return { warehouse, pricing, inspector: createInspector(), analyzers };
+async function analysisDeps(
+  warehouse: DuckDbWarehouse,
+  pricing: PricingContext,
+): Promise<RunAnalysisDeps> {
+  return { warehouse, pricing, inspector: await createInspector(), analyzers };
 }
 
 function wantsHelp(command: string, values: { help?: boolean | undefined }): boolean {
@@ -146,7 +149,7 @@ async function analyze(argv: string[], config: Config): Promise<number> {
   const warehouse = await DuckDbWarehouse.open(':memory:');
   try {
     const loaded = await loadExports(warehouse, from, { strict: Boolean(values.strict) });
-    const analysis = await runAnalysis(analysisDeps(warehouse, pricing), {
+    const analysis = await runAnalysis(await analysisDeps(warehouse, pricing), {
       asOf,
       windowDays,
       warnings: loaded.warnings,
@@ -193,7 +196,7 @@ async function report(argv: string[], config: Config): Promise<number> {
       );
       return 2;
     }
-    const analysis = await runAnalysis(analysisDeps(warehouse, pricing), {
+    const analysis = await runAnalysis(await analysisDeps(warehouse, pricing), {
       asOf,
       windowDays,
       warnings,
@@ -299,7 +302,7 @@ async function start(argv: string[], config: Config): Promise<number> {
     }
     const asOf = args.timestamp('as-of', values['as-of']);
     const windowDays = args.positiveInt('window-days', values['window-days'], 30, 180);
-    const analysis = await runAnalysis(analysisDeps(warehouse, pricing), {
+    const analysis = await runAnalysis(await analysisDeps(warehouse, pricing), {
       asOf,
       windowDays,
       warnings,

@@ -1,4 +1,10 @@
-import type { Anomaly, CostLine, LintRule, Recommendation, RecommendationKind } from './analysis.js';
+import type {
+  Anomaly,
+  CostLine,
+  LintRule,
+  Recommendation,
+  RecommendationKind,
+} from './analysis.js';
 import type { CostFact, ReservationCapacityFact, TableStorageFact, TimeWindow } from './facts.js';
 import type { PricingContext } from './pricing.js';
 
