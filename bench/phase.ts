@@ -4,12 +4,15 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { join } from 'node:path';
 import { DuckDbWarehouse } from '../src/adapters/duckdb/duckdb-warehouse.js';
 import { discoverExports } from '../src/adapters/files/discover.js';
+import { analyzers } from '../analyzers/index.js';
+import { GoogleSqlInspector } from '../src/adapters/sql/googlesql-inspector.js';
 import { analyzeCosts } from '../src/app/analyze.js';
+import { runAnalysis } from '../src/app/run-analysis.js';
 import { resolvePricing } from '../src/domain/pricing.js';
 
 const [phase, dir] = process.argv.slice(2);
 if (!phase || !dir) {
-  process.stderr.write('usage: phase.ts <floor|floor-load|import-attribute> <dir>\n');
+  process.stderr.write('usage: phase.ts <floor|floor-load|import-attribute|analyze> <dir>\n');
   process.exit(2);
 }
 
@@ -54,6 +57,21 @@ if (phase === 'floor') {
     jobsImported: imported,
     jobsInWindow: analysis.result.totals.jobs,
     onDemandUsd: Math.round(analysis.result.totals.onDemandUsd),
+  };
+  await warehouse.close();
+} else if (phase === 'analyze') {
+  // `bqcost analyze` end to end: import, attribution, every analyzer, SQL lint of the patterns.
+  const warehouse = await DuckDbWarehouse.open(':memory:');
+  for (const file of discoverExports(dir)) await warehouse.importFile(file, { strict: false });
+  const inspector = await GoogleSqlInspector.create();
+  const analysis = await runAnalysis(
+    { warehouse, pricing: resolvePricing('us'), inspector, analyzers },
+    { windowDays: 30, comparePrevious: false },
+  );
+  extra = {
+    recommendations: analysis.result.recommendations.length,
+    anomalies: analysis.result.anomalies.length,
+    kinds: new Set(analysis.result.recommendations.map((r) => r.kind)).size,
   };
   await warehouse.close();
 } else {

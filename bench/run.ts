@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeDemoExports } from '../src/app/demo-export-writer.js';
 import { generateJobs, type DemoOptions } from '../src/app/demo-org.js';
+import { benchLint } from './lint.js';
 
 const jobs = Number(process.env.BENCH_JOBS ?? 1_000_000);
 const days = 60;
@@ -61,6 +62,14 @@ try {
       `total         import + attribution ${fmt(total)} ms, process wall ${fmt(run.ms!)} ms, peak RSS ${fmt(run.maxRssMb!)} MB\n` +
       `ratio         ${(total / floor.ms!).toFixed(2)}× the floor (target ≤ 3×), ${(total / load.ms!).toFixed(2)}× the bare load; target ≤ 10,000 ms and ≤ 1,536 MB\n`,
   );
+
+  const analyze = runPhase('analyze');
+  process.stdout.write(
+    `analyze       end to end (import, attribution, ${analyze.kinds} kinds of recommendation, lint): ${fmt(analyze.ms!)} ms, ` +
+      `peak RSS ${fmt(analyze.maxRssMb!)} MB; ${analyze.recommendations} recommendations, ${analyze.anomalies} anomalies ` +
+      `(target ≤ 20,000 ms and ≤ 2,048 MB)\n`,
+  );
+  for (const line of await benchLint()) process.stdout.write(`${line}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

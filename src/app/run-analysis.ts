@@ -1,12 +1,6 @@
-import type { Anomaly, Recommendation } from '../domain/analysis.js';
-import { anomalySchema, recommendationSchema } from '../domain/analysis.js';
-import type {
-  Analyzer,
-  AnalyzerContext,
-  AnalyzerOutput,
-  PatternSql,
-  QueryPatternFact,
-} from '../domain/context.js';
+import type { Anomaly, LintRule, Recommendation } from '../domain/analysis.js';
+import { anomalySchema, lintRules, recommendationSchema } from '../domain/analysis.js';
+import type { Analyzer, AnalyzerContext, AnalyzerOutput, PatternSql } from '../domain/context.js';
 import { rankRecommendations } from '../domain/context.js';
 import type { TableStorageFact } from '../domain/facts.js';
 import type { PricingContext } from '../domain/pricing.js';
@@ -26,11 +20,26 @@ export interface RunAnalysisDeps {
 export interface RunAnalysisOptions extends AnalyzeOptions {
   /** Query patterns per ordering (on-demand bytes, slot-ms); default 200. */
   patternLimit?: number;
+  /** Scripts (SCRIPT parents) inspected as a whole, the most run first; default 50. */
+  scriptLimit?: number;
 }
 
 export const defaultPatternLimit = 200;
+export const defaultScriptLimit = 50;
 /** Anomaly baselines: 8 weeks, so every weekday is seen 8 times. */
 export const historyDays = 56;
+
+// The rules that need a whole script (is the table dropped by a later statement?). A pattern is a
+// single statement, often a script's child: `CREATE TEMP TABLE` alone always looks undropped.
+// A script gets only these: its statements are already inspected as their own patterns, with
+// their costs, and inspecting them again here would report each finding twice.
+export const scriptRules: readonly LintRule[] = [
+  'missing_drop_temp_table',
+  'dropped_persistent_table',
+];
+export const statementRules: readonly LintRule[] = lintRules.filter(
+  (rule) => !scriptRules.includes(rule),
+);
 
 /** The cost analysis plus the analyzers' recommendations (ranked) and anomalies. */
 export async function runAnalysis(
@@ -57,13 +66,18 @@ async function buildContext(
     start: new Date(window.end.getTime() - historyDays * msPerDay),
     end: window.end,
   };
-  const [history, patterns, tableUsage, bytesDistribution] = await Promise.all([
+  const [history, patterns, scripts, tableUsage, bytesDistribution] = await Promise.all([
     warehouse.costFacts(historyWindow),
     warehouse.queryPatterns(window, options.patternLimit ?? defaultPatternLimit),
+    warehouse.scriptSamples(window, options.scriptLimit ?? defaultScriptLimit),
     warehouse.tableUsage(window),
     warehouse.bytesDistribution(window),
   ]);
-  const sql = inspectPatterns(deps.inspector, patterns, inputs.tables);
+  const inspect = inspectWith(deps.inspector, inputs.tables);
+  const patternSql = patterns.flatMap((p) =>
+    p.sampleQuery === null ? [] : [inspect(p.hash, p.sampleQuery, p.projectId, statementRules)],
+  );
+  const scriptSql = scripts.map((s) => inspect(s.key, s.sampleQuery, s.projectId, scriptRules));
   const context: AnalyzerContext = {
     asOf: window.end,
     window,
@@ -76,39 +90,27 @@ async function buildContext(
     patterns,
     tableUsage,
     bytesDistribution,
-    sql,
+    // A script's findings are keyed by its key; sql-antipattern reports them with cost unknown.
+    sql: [...patternSql, ...scriptSql],
   };
-  return { context, warnings: parseWarnings(sql) };
+  const warnings = [
+    ...parseWarnings(patternSql, 'query patterns'),
+    ...parseWarnings(scriptSql, 'scripts'),
+  ];
+  return { context, warnings };
 }
 
-function inspectPatterns(
-  inspector: SqlInspector,
-  patterns: readonly QueryPatternFact[],
-  tables: readonly TableStorageFact[],
-): PatternSql[] {
+/** Inspects one sample query with the given rules; `hash` names the result. */
+function inspectWith(inspector: SqlInspector, tables: readonly TableStorageFact[]) {
   const meta = tableMetaByName(tables);
-  return patterns.flatMap((pattern) => {
-    if (pattern.sampleQuery === null) return [];
+  return (hash: string, sql: string, project: string, rules: readonly LintRule[]): PatternSql => {
     try {
-      const inspection = inspector.inspect(pattern.sampleQuery, {
-        tables: meta,
-        defaultProject: pattern.projectId,
-      });
-      return [{ hash: pattern.hash, ...inspection }];
+      return { hash, ...inspector.inspect(sql, { tables: meta, defaultProject: project, rules }) };
     } catch (error) {
       // The port promises never to throw on bad SQL; a bug in it must not end the run either.
-      return [
-        {
-          hash: pattern.hash,
-          parsed: false,
-          error: message(error),
-          findings: [],
-          filters: [],
-          joins: [],
-        },
-      ];
+      return { hash, parsed: false, error: message(error), findings: [], filters: [], joins: [] };
     }
-  });
+  };
 }
 
 /** By `project.dataset.table`, and by `dataset.table` where only one project has that name. */
@@ -132,12 +134,12 @@ function tableMetaByName(tables: readonly TableStorageFact[]): Map<string, Table
   return byName;
 }
 
-function parseWarnings(sql: readonly PatternSql[]): string[] {
+function parseWarnings(sql: readonly PatternSql[], what: string): string[] {
   const failed = sql.filter((s) => !s.parsed);
   if (failed.length === 0) return [];
   const first = failed[0]!.error ?? 'no parser message';
   return [
-    `the SQL of ${failed.length} of ${sql.length} query patterns could not be parsed; checks that need a parse were skipped for them (first error: ${first})`,
+    `the SQL of ${failed.length} of ${sql.length} ${what} could not be parsed; checks that need a parse were skipped for them (first error: ${first})`,
   ];
 }
 

@@ -35,6 +35,21 @@ export interface QueryPatternFact {
   referencedTables: { table: string; runs: number }[];
 }
 
+/**
+ * The text of a multi-statement script (SCRIPT parent job), for the checks that need the whole
+ * script. No cost: the parent repeats its children's, which are counted as their own patterns.
+ */
+export interface ScriptSampleFact {
+  /** The normalized-literals hash, or `script:<job id>` when BigQuery set none. */
+  key: string;
+  runs: number;
+  /** Text, project and job of the most recent run. */
+  sampleQuery: string;
+  projectId: string;
+  sampleJobId: string;
+  lastSeen: Date;
+}
+
 /** Reads (referenced_tables) and writes (destination_table) of a table over the window. */
 export interface TableUsageFact {
   table: string;
@@ -74,8 +89,9 @@ export interface LintFinding {
   message: string;
 }
 
-/** What the SQL analysis found in one pattern's sample query. */
+/** What the SQL analysis found in one pattern's (or script's) sample query. */
 export interface PatternSql {
+  /** The pattern's hash, or the script sample's key. */
   hash: string;
   parsed: boolean;
   error?: string;

@@ -6,7 +6,12 @@ import type {
   TimeWindow,
 } from '../domain/facts.js';
 import type { ExportView } from '../domain/columns.js';
-import type { BytesDistributionFact, QueryPatternFact, TableUsageFact } from '../domain/context.js';
+import type {
+  BytesDistributionFact,
+  QueryPatternFact,
+  ScriptSampleFact,
+  TableUsageFact,
+} from '../domain/context.js';
 
 /** Where job history and storage metadata live: BigQuery in production, DuckDB embedded. */
 export interface Warehouse {
@@ -21,6 +26,8 @@ export interface Warehouse {
    * top `limit` by reservation slot-ms (so at most 2 × `limit`), with the tables each reads.
    */
   queryPatterns(window: TimeWindow, limit: number): Promise<QueryPatternFact[]>;
+  /** The text of the `limit` most-run scripts (SCRIPT parents) in the window, for inspection. */
+  scriptSamples(window: TimeWindow, limit: number): Promise<ScriptSampleFact[]>;
   /** Reads and writes per table over the window. */
   tableUsage(window: TimeWindow): Promise<TableUsageFact[]>;
   /** Bytes billed per on-demand query job, as quantiles per user and per project. */

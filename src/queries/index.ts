@@ -21,6 +21,7 @@ export const queryNames = [
   'pattern-tables',
   'table-usage',
   'bytes-distribution',
+  'script-samples',
 ] as const;
 export type QueryName = (typeof queryNames)[number];
 export type Dialect = 'bigquery' | 'duckdb';

@@ -5,8 +5,17 @@ export const tablesPerPattern = 100;
 
 /** `limit` of query-patterns.sql: per ordering, so up to twice as many patterns come back. */
 export function checkPatternLimit(limit: number): void {
+  checkLimit('pattern limit', limit);
+}
+
+/** `limit` of script-samples.sql. */
+export function checkScriptLimit(limit: number): void {
+  checkLimit('script limit', limit);
+}
+
+function checkLimit(name: string, limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 1)
-    throw new RangeError(`pattern limit must be a whole number ≥ 1, got ${limit}`);
+    throw new RangeError(`${name} must be a whole number ≥ 1, got ${limit}`);
 }
 
 export interface PatternTableRow {

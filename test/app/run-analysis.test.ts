@@ -1,8 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sqlAntipattern } from '../../analyzers/sql-antipattern.js';
 import { DuckDbWarehouse } from '../../src/adapters/duckdb/duckdb-warehouse.js';
-import { runAnalysis, type RunAnalysisDeps } from '../../src/app/run-analysis.js';
+import { GoogleSqlInspector } from '../../src/adapters/sql/googlesql-inspector.js';
+import {
+  runAnalysis,
+  scriptRules,
+  statementRules,
+  type RunAnalysisDeps,
+} from '../../src/app/run-analysis.js';
 import {
   analysisResultSchema,
+  lintRules,
   type Anomaly,
   type Recommendation,
 } from '../../src/domain/analysis.js';
@@ -190,8 +198,16 @@ describe('runAnalysis', () => {
     );
     expect(context.bytesDistribution.find((d) => d.key === '(unknown)')!.quantiles[0]).toBe(GiB);
 
-    // One inspection per pattern sample, with the table metadata and the pattern's project.
-    expect(calls.map((c) => c.sql)).toEqual(['SELECT a3', 'SELECT 1', 'MERGE clean 2']);
+    // One inspection per pattern sample, with the table metadata and the pattern's project, and
+    // the rules for one statement; then one per script (SCRIPT parent) with the script rules.
+    expect(calls.map((c) => [c.sql, c.options?.rules])).toEqual([
+      ['SELECT a3', statementRules],
+      ['SELECT 1', statementRules],
+      ['MERGE clean 2', statementRules],
+      ['SELECT 1', scriptRules],
+    ]);
+    expect([...statementRules, ...scriptRules].sort()).toEqual([...lintRules].sort());
+    expect(statementRules).not.toContain('missing_drop_temp_table');
     expect(calls[0]!.options!.defaultProject).toBe('proj-b');
     const tables = calls[0]!.options!.tables!;
     expect(tables.get('proj-a.sales.orders')).toEqual({
@@ -214,6 +230,7 @@ describe('runAnalysis', () => {
         filters: [],
         joins: [],
       },
+      { hash: 'hS', parsed: true, findings: [], filters: [], joins: [] },
     ]);
     expect(analysis.result.warnings).toContain(
       'the SQL of 1 of 3 query patterns could not be parsed; checks that need a parse were skipped for them (first error: cannot parse MERGE clean 2)',
@@ -257,5 +274,77 @@ describe('runAnalysis', () => {
     });
     expect(result.recommendations).toEqual([]);
     expect(result.anomalies).toEqual([]);
+  });
+});
+
+describe('runAnalysis on scripts', () => {
+  const at = '2026-10-20T06:00:00Z';
+  const createTemp =
+    "CREATE TEMP TABLE new_orders AS SELECT order_id FROM sales.orders WHERE order_date = '2026-10-19'";
+  const insert = 'INSERT INTO sales.summary (order_id) SELECT order_id FROM new_orders';
+  /** A SCRIPT parent and its children, one per statement, each a costed query pattern. */
+  const script = (
+    jobId: string,
+    hash: string | null,
+    statements: { sql: string; type: string; hash: string }[],
+  ) => [
+    job({
+      jobId,
+      hash,
+      createdAt: at,
+      statementType: 'SCRIPT',
+      query: statements.map((s) => `${s.sql};`).join('\n'),
+    }),
+    ...statements.map((s, i) =>
+      job({
+        jobId: `${jobId}_${i + 1}`,
+        parentJobId: jobId,
+        hash: s.hash,
+        createdAt: at,
+        statementType: s.type,
+        query: s.sql,
+      }),
+    ),
+  ];
+
+  async function sqlFindings() {
+    const inspector = await GoogleSqlInspector.create({ now: () => asOf });
+    const { result } = await runAnalysis(
+      { warehouse, pricing: resolvePricing('us'), inspector, analyzers: [sqlAntipattern] },
+      { asOf, windowDays: 31 },
+    );
+    return result.recommendations.filter(
+      (r) => r.rule === 'missing_drop_temp_table' || r.rule === 'dropped_persistent_table',
+    );
+  }
+
+  it('flags a script that never drops its TEMP table once, on the script, not on its CREATE', async () => {
+    // No hash on the parent: keyed by its job id.
+    await loadJobs(
+      warehouse,
+      script('etl', null, [
+        { sql: createTemp, type: 'CREATE_TABLE_AS_SELECT', hash: 'hCreateTemp' },
+        { sql: insert, type: 'INSERT', hash: 'hInsert' },
+      ]),
+    );
+    const findings = await sqlFindings();
+    expect(findings.map((r) => [r.rule, r.target])).toEqual([
+      ['missing_drop_temp_table', 'script:etl'],
+    ]);
+    expect(findings[0]!.summary).toBe(
+      'TEMP table never dropped in query shape script:etl (cost unknown)',
+    );
+  });
+
+  it('says nothing of a script that drops its TEMP table, nor of its statements', async () => {
+    await loadJobs(
+      warehouse,
+      script('tidy', 'hTidy', [
+        { sql: createTemp, type: 'CREATE_TABLE_AS_SELECT', hash: 'hCreateTemp' },
+        { sql: insert, type: 'INSERT', hash: 'hInsert' },
+        { sql: 'DROP TABLE new_orders', type: 'DROP_TABLE', hash: 'hDrop' },
+      ]),
+    );
+    expect(await sqlFindings()).toEqual([]);
   });
 });

@@ -12,6 +12,7 @@ import { AppError } from '../../errors.js';
 import type {
   BytesDistributionFact,
   QueryPatternFact,
+  ScriptSampleFact,
   TableUsageFact,
 } from '../../domain/context.js';
 import type {
@@ -28,6 +29,7 @@ import type { Warehouse } from '../../ports/warehouse.js';
 import { renderQuery, type QueryName, type SourceView } from '../../queries/index.js';
 import {
   checkPatternLimit,
+  checkScriptLimit,
   tablesPerPattern,
   withReferencedTables,
 } from '../../queries/patterns.js';
@@ -37,9 +39,9 @@ import {
 // Cost: INFORMATION_SCHEMA queries are billed (10 MB minimum each), so the cost history is not
 // read from job history per analysis. `refreshCostFacts` aggregates only the new hours since the
 // last refresh into `<dataset>.cost_facts`, inside BigQuery, and `costFacts` reads those small
-// daily rows. The recommendation inputs (`queryPatterns`, `tableUsage`, `bytesDistribution`) do
-// read JOBS_BY_PROJECT for the analysis window: four jobs per analysis (see each method for
-// what it scans), each aggregating inside BigQuery and returning bounded rows.
+// daily rows. The recommendation inputs (`queryPatterns`, `scriptSamples`, `tableUsage`,
+// `bytesDistribution`) do read JOBS_BY_PROJECT for the analysis window: five jobs per analysis
+// (see each method for what it scans), each aggregating inside BigQuery and returning bounded rows.
 //
 // Retries: the client library's own retries are switched off (`retryOptions.autoRetry: false`) for
 // clients this module builds, and this module retries instead. Left on, the library would retry
@@ -654,6 +656,32 @@ export class BigQueryWarehouse implements Warehouse {
   }
 
   /**
+   * The text of the most-run scripts over the window (script-samples.sql): one job over
+   * JOBS_BY_PROJECT. Cost: it reads `query` again, for the window's days (columnar storage bills
+   * the whole column, not just the SCRIPT rows): about what query-patterns costs.
+   */
+  async scriptSamples(window: TimeWindow, limit: number): Promise<ScriptSampleFact[]> {
+    assertValidDate(window.start, 'window start');
+    assertValidDate(window.end, 'window end');
+    checkScriptLimit(limit);
+    const name = 'script-samples';
+    const rows = await this.run({
+      name,
+      sql: this.renderCatalogue(name),
+      params: { ...timestampParams(window), limit: String(limit) },
+      types: { start: 'TIMESTAMP', end: 'TIMESTAMP', limit: 'INT64' },
+    });
+    return rows.map((row) => ({
+      key: toRequiredString(name, row, 'key'),
+      runs: toNumber(name, row, 'runs'),
+      sampleQuery: toRequiredString(name, row, 'sample_query'),
+      projectId: toRequiredString(name, row, 'project_id'),
+      sampleJobId: toRequiredString(name, row, 'sample_job_id'),
+      lastSeen: toRequiredTimestamp(name, row, 'last_seen'),
+    }));
+  }
+
+  /**
    * Reads and writes per table over the window (table-usage.sql): one job over JOBS_BY_PROJECT
    * scanning the window's referenced_tables, destination_table and billing columns (small next
    * to `query`). One row per table read or written.
@@ -682,7 +710,7 @@ export class BigQueryWarehouse implements Warehouse {
   /**
    * Bytes billed per on-demand query job as 101 quantiles per user and per project
    * (bytes-distribution.sql, APPROX_QUANTILES): one job over JOBS_BY_PROJECT scanning the
-   * window's scalar billing columns only — the cheapest of the four.
+   * window's scalar billing columns only — the cheapest of the five.
    */
   async bytesDistribution(window: TimeWindow): Promise<BytesDistributionFact[]> {
     assertValidDate(window.start, 'window start');

@@ -15,6 +15,7 @@ import { exportViewNames } from '../../domain/columns.js';
 import type {
   BytesDistributionFact,
   QueryPatternFact,
+  ScriptSampleFact,
   TableUsageFact,
 } from '../../domain/context.js';
 import type {
@@ -36,6 +37,7 @@ import type {
 import { renderQuery, type QueryName } from '../../queries/index.js';
 import {
   checkPatternLimit,
+  checkScriptLimit,
   tablesPerPattern,
   withReferencedTables,
 } from '../../queries/patterns.js';
@@ -195,6 +197,22 @@ export class DuckDbWarehouse implements Warehouse, ExportLoader {
         runs: Number(r.runs),
       })),
     );
+  }
+
+  async scriptSamples(window: TimeWindow, limit: number): Promise<ScriptSampleFact[]> {
+    checkScriptLimit(limit);
+    const rows = await this.query('script-samples', {
+      ...windowParams(window),
+      limit: BigInt(limit),
+    });
+    return rows.map((r) => ({
+      key: String(r.key),
+      runs: Number(r.runs),
+      sampleQuery: String(r.sample_query),
+      projectId: String(r.project_id),
+      sampleJobId: String(r.sample_job_id),
+      lastSeen: requiredDate(r.last_seen),
+    }));
   }
 
   async tableUsage(window: TimeWindow): Promise<TableUsageFact[]> {

@@ -397,6 +397,88 @@ describe('queryPatterns', () => {
   });
 });
 
+describe('scriptSamples', () => {
+  const fields = {
+    key: 'STRING',
+    runs: 'INTEGER',
+    sample_query: 'STRING',
+    project_id: 'STRING',
+    sample_job_id: 'STRING',
+    last_seen: 'TIMESTAMP',
+  };
+  const script = 'CREATE TEMP TABLE t AS SELECT 1;\nSELECT * FROM t;';
+
+  it('sends script-samples with the window and limit and maps each script', async () => {
+    const { warehouse } = harness();
+    const bodies: InsertBody[] = [];
+    const jobId = 'job_script_samples_1';
+    const scope = expectInsert(bq(), jobId, bodies);
+    expectResults(
+      scope,
+      jobId,
+      page(jobId, fields, [
+        ['hS1', '30', script, 'proj-b', 'script_job_9', micros('2026-10-30T02:00:00.5Z')],
+        [
+          'script:job_7',
+          '1',
+          'SELECT 1; SELECT 2;',
+          'proj-a',
+          'job_7',
+          micros('2026-10-03T00:00:00Z'),
+        ],
+      ]),
+    );
+
+    const samples = await warehouse.scriptSamples(window, 50);
+    scope.done();
+    const body = bodies[0]!;
+    expect(body.configuration.query.query).toBe(catalogue('script-samples'));
+    expect(body.configuration.query.query).toContain(`FROM ${jobsView}\n`);
+    expect(body.configuration.query.query).toContain("AND statement_type = 'SCRIPT'");
+    expect(body.configuration.query.parameterMode?.toUpperCase()).toBe('NAMED');
+    expect(paramsOf(body)).toEqual({
+      ...windowParams,
+      limit: { parameterType: { type: 'INT64' }, parameterValue: { value: '50' } },
+    });
+    expect(body.configuration.labels).toEqual({ app: 'bqcost', bqcost_query: 'script-samples' });
+    expect(samples).toEqual([
+      {
+        key: 'hS1',
+        runs: 30,
+        sampleQuery: script,
+        projectId: 'proj-b',
+        sampleJobId: 'script_job_9',
+        lastSeen: new Date('2026-10-30T02:00:00.500Z'),
+      },
+      {
+        key: 'script:job_7',
+        runs: 1,
+        sampleQuery: 'SELECT 1; SELECT 2;',
+        projectId: 'proj-a',
+        sampleJobId: 'job_7',
+        lastSeen: new Date('2026-10-03T00:00:00Z'),
+      },
+    ]);
+  });
+
+  it('a row without text is a badRow AppError; a bad limit fails before any request', async () => {
+    const { warehouse } = harness();
+    await expect(warehouse.scriptSamples(window, 0)).rejects.toThrow(RangeError);
+    const jobId = 'job_script_samples_1';
+    const scope = expectInsert(bq(), jobId, []);
+    expectResults(
+      scope,
+      jobId,
+      page(jobId, fields, [['hS1', '1', null, 'p', 'j', micros('2026-10-03T00:00:00Z')]]),
+    );
+    const error = await warehouse.scriptSamples(window, 10).catch((e: unknown) => e);
+    scope.done();
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe('warehouse.badRow');
+    expect((error as AppError).message).toContain('sample_query');
+  });
+});
+
 describe('tableUsage', () => {
   const fields = {
     table_name: 'STRING',

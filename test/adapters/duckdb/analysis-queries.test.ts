@@ -115,6 +115,98 @@ describe('query-patterns.sql + pattern-tables.sql', () => {
   });
 });
 
+describe('script-samples.sql', () => {
+  const script = (jobId: string, createdAt: string, hash: string | null, query: string) =>
+    job({ jobId, createdAt, hash, query, statementType: 'SCRIPT', bytesBilled: TiB });
+  const scriptJobs = () => [
+    script('s1', '2026-10-02T00:00:00Z', 'hS1', 'DECLARE d DATE; -- s1'),
+    {
+      ...script('s2', '2026-10-09T00:00:00Z', 'hS1', 'DECLARE d DATE; -- s2'),
+      project_id: 'proj-b',
+    },
+    script('s3', '2026-10-05T00:00:00Z', 'hS1', 'DECLARE d DATE; -- s3'),
+    // A child statement of s2: not a script.
+    job({
+      jobId: 's2_child',
+      createdAt: '2026-10-09T00:00:01Z',
+      hash: 'hChild',
+      parentJobId: 's2',
+      statementType: 'CREATE_TABLE_AS_SELECT',
+      query: 'CREATE TEMP TABLE t AS SELECT 1',
+    }),
+    // No hash: grouped by their text, keyed by the latest run's job id.
+    script('n1', '2026-10-03T00:00:00Z', null, 'CREATE TEMP TABLE t AS SELECT 1; SELECT * FROM t'),
+    script('n2', '2026-10-07T00:00:00Z', null, 'CREATE TEMP TABLE t AS SELECT 1; SELECT * FROM t'),
+    script('m1', '2026-10-04T00:00:00Z', null, 'SELECT 2; SELECT 3'),
+    script('z1', '2026-10-06T00:00:00Z', 'hS0', 'SELECT 4; SELECT 5'),
+    // Left out: outside [start, end), a script with no text to inspect, and a failed run (no
+    // hash: it would be a script of its own).
+    {
+      ...script('failed', '2026-10-20T00:00:00Z', null, 'DECLARE d DATE; -- failed'),
+      error_result: { reason: 'resourcesExceeded', location: null, message: 'too big' },
+    },
+    script('early', '2026-09-30T23:59:59Z', 'hS1', 'DECLARE d DATE; -- early'),
+    script('late', '2026-11-01T00:00:00Z', 'hS1', 'DECLARE d DATE; -- late'),
+    { ...script('blank', '2026-10-10T00:00:00Z', 'hBlank', 'x'), query: null },
+  ];
+
+  it('gives the latest text of each script shape, the most run first, hash or job id as key', async () => {
+    await loadJobs(warehouse, scriptJobs());
+    expect(await warehouse.scriptSamples(analysisWindow, 10)).toEqual([
+      {
+        key: 'hS1',
+        runs: 3,
+        sampleQuery: 'DECLARE d DATE; -- s2',
+        projectId: 'proj-b',
+        sampleJobId: 's2',
+        lastSeen: at('2026-10-09T00:00:00Z'),
+      },
+      {
+        key: 'script:n2',
+        runs: 2,
+        sampleQuery: 'CREATE TEMP TABLE t AS SELECT 1; SELECT * FROM t',
+        projectId: 'proj-a',
+        sampleJobId: 'n2',
+        lastSeen: at('2026-10-07T00:00:00Z'),
+      },
+      {
+        key: 'hS0',
+        runs: 1,
+        sampleQuery: 'SELECT 4; SELECT 5',
+        projectId: 'proj-a',
+        sampleJobId: 'z1',
+        lastSeen: at('2026-10-06T00:00:00Z'),
+      },
+      {
+        key: 'script:m1',
+        runs: 1,
+        sampleQuery: 'SELECT 2; SELECT 3',
+        projectId: 'proj-a',
+        sampleJobId: 'm1',
+        lastSeen: at('2026-10-04T00:00:00Z'),
+      },
+    ]);
+  });
+
+  it('keeps the top `limit` by runs, then key', async () => {
+    await loadJobs(warehouse, scriptJobs());
+    const top = async (limit: number) =>
+      (await warehouse.scriptSamples(analysisWindow, limit)).map((s) => s.key);
+    expect(await top(1)).toEqual(['hS1']);
+    expect(await top(3)).toEqual(['hS1', 'script:n2', 'hS0']);
+  });
+
+  it('of the analysis fixtures, finds only their SCRIPT parent', async () => {
+    await loadJobs(warehouse, analysisJobs());
+    const samples = await warehouse.scriptSamples(analysisWindow, 10);
+    expect(samples.map((s) => [s.key, s.sampleJobId])).toEqual([['hS', 's1']]);
+  });
+
+  it('rejects a limit that is not a whole number ≥ 1', async () => {
+    await expect(warehouse.scriptSamples(analysisWindow, 0)).rejects.toThrow(RangeError);
+  });
+});
+
 describe('table-usage.sql', () => {
   it('counts reads (any job) and writes (no error, named datasets) per table', async () => {
     await loadJobs(warehouse, analysisJobs());
