@@ -1,3 +1,7 @@
+import {
+  detectPatternRegressions,
+  type PatternRegression,
+} from '../../analyzers/pattern-regression.js';
 import type { Anomaly, LintRule, Recommendation } from '../domain/analysis.js';
 import { anomalySchema, lintRules, recommendationSchema } from '../domain/analysis.js';
 import type { Analyzer, AnalyzerContext, AnalyzerOutput, PatternSql } from '../domain/context.js';
@@ -42,17 +46,22 @@ export const statementRules: readonly LintRule[] = lintRules.filter(
 );
 
 /** The cost analysis plus the analyzers' recommendations (ranked) and anomalies. */
+export interface FullAnalysis extends CostAnalysis {
+  /** Query shapes whose cost per run jumped; not part of the offline contract's JSON. */
+  regressions: PatternRegression[];
+}
+
 export async function runAnalysis(
   deps: RunAnalysisDeps,
   options: RunAnalysisOptions,
-): Promise<CostAnalysis> {
+): Promise<FullAnalysis> {
   const analysis = await analyzeCosts(deps, options);
   const { context, warnings } = await buildContext(deps, analysis, options);
   const output = runAnalyzers(deps.analyzers, context, warnings);
   analysis.result.recommendations = rankRecommendations(uniqueById(output.recommendations));
   analysis.result.anomalies = sortAnomalies(uniqueById(output.anomalies));
   analysis.result.warnings.push(...warnings);
-  return analysis;
+  return { ...analysis, regressions: detectPatternRegressions(context) };
 }
 
 async function buildContext(

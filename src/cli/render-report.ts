@@ -1,3 +1,4 @@
+import type { PatternRegression } from '../../analyzers/pattern-regression.js';
 import type { CostAnalysis, KeyedCost } from '../app/analyze.js';
 import type { AnalysisResult } from '../domain/analysis.js';
 import type { AttributionDimension } from '../domain/facts.js';
@@ -44,7 +45,10 @@ const titles: Record<AttributionDimension, string> = {
   table: 'Top tables read (a job counts toward every table it reads)',
 };
 
-export function renderReport(analysis: CostAnalysis, options: { top: number }): string {
+export function renderReport(
+  analysis: CostAnalysis & { regressions?: readonly PatternRegression[] },
+  options: { top: number },
+): string {
   const { result } = analysis;
   const out: string[] = [];
   const day = (iso: string) => iso.slice(0, 10);
@@ -127,7 +131,11 @@ export function renderReport(analysis: CostAnalysis, options: { top: number }): 
     out.push('');
   }
 
-  out.push(...recommendationLines(result, options.top), ...anomalyLines(result, options.top));
+  out.push(
+    ...recommendationLines(result, options.top),
+    ...anomalyLines(result, options.top),
+    ...regressionLines(analysis.regressions ?? [], options.top),
+  );
 
   if (result.warnings.length > 0) {
     out.push(`Warnings (${result.warnings.length})`);
@@ -170,6 +178,20 @@ function anomalyLines(result: AnalysisResult, top: number): string[] {
   for (const a of shown) {
     out.push(
       `  ${a.day}  ${pad(a.severity, 9)} ${pad(a.scope, 48)} ${padStart(usd(a.usd), 12)} vs expected ${usd(a.expectedUsd)}`,
+    );
+  }
+  out.push('');
+  return out;
+}
+
+function regressionLines(regressions: readonly PatternRegression[], top: number): string[] {
+  if (regressions.length === 0) return [];
+  const out = [`Query patterns whose cost per run jumped (${regressions.length})`];
+  for (const r of [...regressions]
+    .sort((a, b) => b.excessUsdPerMonth - a.excessUsdPerMonth)
+    .slice(0, top)) {
+    out.push(
+      `  ${r.day}  ${pad(r.hash, 20)} ${usd(r.before.usdPerRun)}/run → ${usd(r.after.usdPerRun)}/run (${num(r.ratio, 1)}×), +${usd(r.excessUsdPerMonth)}/month${r.projectId ? `  ${r.projectId}` : ''}`,
     );
   }
   out.push('');

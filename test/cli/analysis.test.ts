@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { analysisResultSchema, type Recommendation } from '../../src/domain/analysis.js';
 import { renderReport } from '../../src/cli/render-report.js';
 import { analysisJobs, analysisTables } from '../fixtures/analysis-jobs.js';
+import * as builders from '../fixtures/builders.js';
 import { tempDir, writeNdjson } from '../fixtures/builders.js';
 import { analyzeDir } from '../helpers/analyze-dir.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -102,5 +103,34 @@ describe('renderReport sections', () => {
     const text = renderReport(analysis, { top: 10 });
     expect(text).toContain('Recommendations (0, by monthly savings)\n  (none)');
     expect(text).toContain('Anomalies (0, most severe first)\n  (none)');
+  });
+});
+
+describe('report: query pattern regressions', () => {
+  it('shows a recurring query shape whose cost per run jumped, with before and after', () => {
+    const { job } = builders;
+    const dir = tempDir();
+    const TiB = 2 ** 40;
+    const jobs = [];
+    for (let d = 0; d < 24; d += 1) {
+      const day = new Date(Date.parse('2026-10-05T09:00:00Z') + d * 86_400_000);
+      // 0.1 TiB per run for 20 days, then 2 TiB per run: ≈ $119 a day more.
+      const bytes = d < 20 ? TiB / 10 : 2 * TiB;
+      for (let r = 0; r < 10; r += 1) {
+        jobs.push(
+          job({
+            createdAt: new Date(day.getTime() + r * 60_000),
+            bytesBilled: bytes,
+            hash: 'jumpy',
+            userEmail: 'ana@example.com',
+          }),
+        );
+      }
+    }
+    writeNdjson(join(dir, 'jobs.jsonl'), jobs);
+    const result = runCli(['report', '--from', dir, '--as-of', '2026-11-01']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^Query patterns whose cost per run jumped \(1\)$/m);
+    expect(result.stdout).toMatch(/2026-10-25 +jumpy +\$0\.63\/run → \$12\.50\/run \(20\.0×\)/);
   });
 });
