@@ -16,6 +16,11 @@ const envSchema = z.object({
   BQCOST_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
+  // Optional here so the CLI runs without Slack; handlers/app.ts refuses to start without them.
+  SLACK_SIGNING_SECRET: z.string().optional(),
+  SLACK_BOT_TOKEN: z.string().optional(),
+  /** The embedded Slack receiver's HTTP port. */
+  BQCOST_SLACK_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
 });
 
 export type Config = z.infer<typeof envSchema>;

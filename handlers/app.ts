@@ -1,0 +1,116 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import type { CostQuery, QueryAnswer } from '../src/app/answer-query.js';
+import { AppError } from '../src/errors.js';
+import type { Chat } from '../src/ports/chat.js';
+import { slashCommands } from '../src/slack-ids.js';
+import { bqcostCommand } from './commands/bqcost.js';
+
+// The Bolt app: receiver, request guards and every listener, built from injected ports. It lives
+// in handlers/ (not src/adapters/slack) because it registers the handlers' listeners, and an
+// adapter may not import handlers; it touches no adapter, so the composition root (src/index.ts,
+// tests) injects Chat and the use case.
+
+export interface SlackAppDeps {
+  /** Straight from config: validated here, so a missing or empty value stops the start. */
+  signingSecret: string | undefined;
+  botToken: string | undefined;
+  chat: Chat;
+  answer: (query: CostQuery) => Promise<QueryAnswer>;
+  answerBudgetMs?: number;
+  /** Epoch ms; a test clock. */
+  now?: () => number;
+  onError?: (error: unknown) => void;
+  endpoint?: string;
+}
+
+export interface SlackApp {
+  app: App;
+  receiver: HTTPReceiver;
+  /** Node HTTP listener: the timestamp guard in front of Bolt's receiver (body untouched). */
+  requestListener: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The slash commands registered, for the manifest check. */
+  commands: readonly string[];
+}
+
+/** Replay window, both directions (Bolt itself only rejects old timestamps). */
+export const maxClockSkewSeconds = 300;
+
+export function createSlackApp(deps: SlackAppDeps): SlackApp {
+  const { signingSecret, botToken } = slackSecrets(deps.signingSecret, deps.botToken);
+  const onError = deps.onError ?? (() => undefined);
+  // processBeforeResponse: on Cloud Functions nothing runs after the response, so the listener
+  // completes first and its ack() body is the HTTP response.
+  const receiver = new HTTPReceiver({
+    signingSecret,
+    processBeforeResponse: true,
+    endpoints: [deps.endpoint ?? '/slack/events'],
+    logLevel: LogLevel.ERROR,
+  });
+  const app = new App({
+    receiver,
+    // A fixed authorisation: no auth.test call on a cold start.
+    authorize: () => Promise.resolve({ botToken }),
+    logLevel: LogLevel.ERROR,
+    clientOptions: {
+      retryConfig: { retries: 2, maxRetryTime: 5000 },
+      rejectRateLimitedCalls: true,
+    },
+  });
+  const commands = [slashCommands.bqcost];
+  app.command(
+    slashCommands.bqcost,
+    bqcostCommand({
+      answer: deps.answer,
+      chat: deps.chat,
+      onError,
+      ...(deps.answerBudgetMs === undefined ? {} : { answerBudgetMs: deps.answerBudgetMs }),
+    }),
+  );
+  app.error((error) => {
+    onError(error);
+    return Promise.resolve();
+  });
+  const now = deps.now ?? Date.now;
+  const requestListener = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!withinReplayWindow(req.headers['x-slack-request-timestamp'], now())) {
+      res.writeHead(401).end();
+      return;
+    }
+    void receiver.requestListener(req, res);
+  };
+  return { app, receiver, requestListener, commands };
+}
+
+/** Missing header: Bolt's verification rejects it (ssl_check aside); present: |now − ts| ≤ 300 s. */
+export function withinReplayWindow(header: string | string[] | undefined, nowMs: number): boolean {
+  if (header === undefined) return true;
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || !/^\d{1,12}$/.test(value)) return false;
+  return Math.abs(Math.floor(nowMs / 1000) - Number(value)) <= maxClockSkewSeconds;
+}
+
+/**
+ * Fails closed: a missing or blank signing secret or token stops the start, naming every missing
+ * setting (Bolt < 5 accepted forged requests with an empty secret; we refuse to get there).
+ */
+export function slackSecrets(
+  signingSecret: string | undefined,
+  botToken: string | undefined,
+): { signingSecret: string; botToken: string } {
+  const missing = [
+    ...(blank(signingSecret) ? ['SLACK_SIGNING_SECRET'] : []),
+    ...(blank(botToken) ? ['SLACK_BOT_TOKEN'] : []),
+  ];
+  if (missing.length > 0 || signingSecret === undefined || botToken === undefined) {
+    throw new AppError(
+      'config.missing',
+      `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing or empty: the Slack app will not start`,
+    );
+  }
+  return { signingSecret, botToken };
+}
+
+function blank(value: string | undefined): boolean {
+  return value === undefined || value.trim() === '';
+}

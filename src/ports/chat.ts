@@ -1,0 +1,23 @@
+// Slack as seen by use cases and handlers: messages out. Blocks are Block Kit JSON objects.
+
+export interface ChatMessage {
+  /** Fallback text (notifications, screen readers); required by Slack next to blocks. */
+  text: string;
+  blocks?: readonly Record<string, unknown>[];
+}
+
+export interface ResponseUrlMessage extends ChatMessage {
+  responseType?: 'ephemeral' | 'in_channel';
+  replaceOriginal?: boolean;
+}
+
+export interface Chat {
+  postMessage(channel: string, message: ChatMessage): Promise<{ ts: string }>;
+  postEphemeral(channel: string, user: string, message: ChatMessage): Promise<void>;
+  update(channel: string, ts: string, message: ChatMessage): Promise<void>;
+  /**
+   * Posts to a slash command's or interaction's `response_url`. Only https://hooks.slack.com/
+   * URLs are accepted: the URL comes from the request body.
+   */
+  respond(responseUrl: string, message: ResponseUrlMessage): Promise<void>;
+}

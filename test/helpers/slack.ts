@@ -1,0 +1,104 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { createServer, request, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+// Signed Slack requests against a real local receiver: HMAC-SHA256 "v0" over v0:{ts}:{raw body}.
+
+export function testSecret(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export function sign(secret: string, timestamp: number, rawBody: string | Buffer): string {
+  const hmac = createHmac('sha256', secret);
+  hmac.update(`v0:${timestamp}:`);
+  hmac.update(rawBody);
+  return `v0=${hmac.digest('hex')}`;
+}
+
+export interface Receiver {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function listen(listener: RequestListener): Promise<Receiver> {
+  const server: Server = createServer(listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/slack/events`,
+    close: () =>
+      new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+  };
+}
+
+export const hookUrl = 'https://hooks.slack.com/commands/T0001/1234/abcdef';
+
+/** The form body Slack sends for a slash command (x-www-form-urlencoded). */
+export function commandBody(text: string, overrides: Record<string, string> = {}): string {
+  return new URLSearchParams({
+    token: 'legacy-unused',
+    team_id: 'T0001',
+    team_domain: 'acme',
+    channel_id: 'C0001',
+    channel_name: 'data',
+    user_id: 'U0001',
+    user_name: 'ana',
+    command: '/bqcost',
+    text,
+    api_app_id: 'A0001',
+    response_url: hookUrl,
+    trigger_id: '1.2.3',
+    ...overrides,
+  }).toString();
+}
+
+export interface PostOptions {
+  secret: string;
+  /** Epoch seconds; default now. */
+  timestamp?: number;
+  signature?: string;
+  contentType?: string;
+}
+
+export async function postSigned(
+  url: string,
+  rawBody: string,
+  options: PostOptions,
+): Promise<{ status: number; text: string; json: unknown }> {
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  // node:http rather than fetch: nock's fetch interceptor cannot pass a POST body through.
+  const payload = Buffer.from(rawBody, 'utf8');
+  const { status, text } = await new Promise<{ status: number; text: string }>(
+    (resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          headers: {
+            'content-type': options.contentType ?? 'application/x-www-form-urlencoded',
+            'content-length': payload.length,
+            'x-slack-request-timestamp': String(timestamp),
+            'x-slack-signature': options.signature ?? sign(options.secret, timestamp, payload),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    },
+  );
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = null;
+  }
+  return { status, text, json };
+}
