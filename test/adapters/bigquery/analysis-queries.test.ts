@@ -1,182 +1,37 @@
-import { BigQuery, type BigQueryOptions } from '@google-cloud/bigquery';
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createBigQueryWarehouse,
-  type BigQuerySettingsInput,
-} from '../../../src/adapters/bigquery/bigquery-warehouse.js';
+import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/errors.js';
-import { renderQuery, type QueryName, type SourceView } from '../../../src/queries/index.js';
 import { tablesPerPattern } from '../../../src/queries/patterns.js';
+import {
+  bq,
+  catalogue,
+  expectedViews,
+  expectInsert,
+  expectResults,
+  harness,
+  installNockGuards,
+  micros,
+  page,
+  param,
+  paramsOf,
+  type Cell,
+  type InsertBody,
+} from '../../helpers/bigquery-rest.js';
 
 // The analysis queries over REST (nock): the exact SQL and named parameters that go to jobs.insert,
 // paging through jobs.getQueryResults, and the mapping of the rows to domain facts.
 
-const projectId = 'acme-analytics';
-const api = 'https://bigquery.googleapis.com';
-const jobsPath = `/bigquery/v2/projects/${projectId}/jobs`;
-const resultsPath = (jobId: string) => `/bigquery/v2/projects/${projectId}/queries/${jobId}`;
-const token = 'canary-token-2b8e41';
-const authClient = {
-  getRequestHeaders: async () => new Headers({ authorization: `Bearer ${token}` }),
-} as unknown as BigQueryOptions['authClient'];
-
-const jobsView = '`acme-analytics`.`region-us`.INFORMATION_SCHEMA.JOBS_BY_PROJECT';
-const views: Record<SourceView, string> = {
-  jobs: jobsView,
-  table_storage: '`acme-analytics`.`region-us`.INFORMATION_SCHEMA.TABLE_STORAGE',
-  schemata_options: '`acme-analytics`.`region-us`.INFORMATION_SCHEMA.SCHEMATA_OPTIONS',
-  reservations_timeline: '`acme-analytics`.`region-us`.INFORMATION_SCHEMA.RESERVATIONS_TIMELINE',
-};
-const catalogue = (name: QueryName) => renderQuery(name, { dialect: 'bigquery', tables: views });
+const jobsView = expectedViews.jobs;
 
 const window = {
   start: new Date('2026-10-01T00:00:00Z'),
   end: new Date('2026-11-01T00:00:00Z'),
 };
 const windowParams = {
-  start: {
-    parameterType: { type: 'TIMESTAMP' },
-    parameterValue: { value: '2026-10-01T00:00:00.000Z' },
-  },
-  end: {
-    parameterType: { type: 'TIMESTAMP' },
-    parameterValue: { value: '2026-11-01T00:00:00.000Z' },
-  },
+  start: param('TIMESTAMP', '2026-10-01T00:00:00.000Z'),
+  end: param('TIMESTAMP', '2026-11-01T00:00:00.000Z'),
 };
 
-interface InsertBody {
-  jobReference: { projectId: string; jobId: string; location: string };
-  configuration: {
-    query: {
-      query: string;
-      useLegacySql: boolean;
-      parameterMode?: string;
-      queryParameters?: { name: string; parameterType: unknown; parameterValue: unknown }[];
-    };
-    labels?: Record<string, string>;
-  };
-}
-
-function harness(settings: Partial<BigQuerySettingsInput> = {}) {
-  const sleeps: number[] = [];
-  let seq = 0;
-  const warehouse = createBigQueryWarehouse(
-    {
-      projectId,
-      region: 'us',
-      client: new BigQuery({ projectId, authClient, retryOptions: { autoRetry: false } }),
-      ...settings,
-    },
-    {
-      sleep: async (ms) => {
-        sleeps.push(ms);
-      },
-      random: () => 0.5,
-      newJobId: (name) => `job_${name.replace(/-/g, '_')}_${++seq}`,
-    },
-  );
-  return { warehouse, sleeps };
-}
-
-const bq = () => nock(api, { reqheaders: { authorization: `Bearer ${token}` } });
-
-function expectInsert(
-  scope: nock.Scope,
-  jobId: string,
-  bodies: InsertBody[],
-  reply: [number, object] = [
-    200,
-    {
-      kind: 'bigquery#job',
-      jobReference: { projectId, jobId, location: 'US' },
-      status: { state: 'RUNNING' },
-    },
-  ],
-): nock.Scope {
-  const slot = bodies.length;
-  bodies.length += 1;
-  return scope
-    .post(jobsPath, (body: InsertBody) => {
-      if (body?.jobReference?.jobId !== jobId) return false;
-      bodies[slot] = body;
-      return true;
-    })
-    .query(true)
-    .reply(...reply);
-}
-
-function expectResults(
-  scope: nock.Scope,
-  jobId: string,
-  reply: [number, object],
-  options: { pageToken?: string; maxResults?: number } = {},
-): nock.Scope {
-  return scope
-    .get(resultsPath(jobId))
-    .query(
-      (query) =>
-        query.location === 'US' &&
-        query.maxResults === String(options.maxResults ?? 10_000) &&
-        query.pageToken === options.pageToken,
-    )
-    .reply(...reply);
-}
-
-type Cell = string | null | string[];
-/** A getQueryResults page; a field typed `INTEGER[]` is REPEATED. */
-function page(
-  jobId: string,
-  fields: Record<string, string>,
-  rows: Cell[][],
-  pageToken?: string,
-): [number, object] {
-  return [
-    200,
-    {
-      kind: 'bigquery#getQueryResultsResponse',
-      jobReference: { projectId, jobId, location: 'US' },
-      jobComplete: true,
-      schema: {
-        fields: Object.entries(fields).map(([name, type]) =>
-          type.endsWith('[]')
-            ? { name, type: type.slice(0, -2), mode: 'REPEATED' }
-            : { name, type, mode: 'NULLABLE' },
-        ),
-      },
-      rows: rows.map((row) => ({
-        f: row.map((v) => ({ v: Array.isArray(v) ? v.map((item) => ({ v: item })) : v })),
-      })),
-      totalRows: String(rows.length),
-      ...(pageToken ? { pageToken } : {}),
-    },
-  ];
-}
-
-const micros = (iso: string) => String(Date.parse(iso) * 1000);
-const paramsOf = (body: InsertBody | undefined) =>
-  Object.fromEntries(
-    (body?.configuration.query.queryParameters ?? []).map(({ name, ...rest }) => [name, rest]),
-  );
-
-const unexpected: string[] = [];
-const onNoMatch = (req: { method?: string; path?: string }) =>
-  unexpected.push(`${req.method ?? '?'} ${req.path ?? '?'}`);
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.emitter.on('no match', onNoMatch);
-});
-afterAll(() => {
-  nock.emitter.removeListener('no match', onNoMatch);
-  nock.enableNetConnect();
-});
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  const stray = unexpected.splice(0);
-  nock.cleanAll();
-  expect(stray).toEqual([]);
-  expect(pending).toEqual([]);
-});
+installNockGuards();
 
 // ---------------------------------------------------------------------------------------------
 

@@ -1,42 +1,39 @@
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
-import { BigQuery, type BigQueryOptions } from '@google-cloud/bigquery';
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BigQueryWarehouse,
   bigQueryTables,
   classifyBigQueryError,
   createBigQueryWarehouse,
   parseBigQuerySettings,
-  type BigQuerySettingsInput,
-  type BigQueryWarehouseDeps,
 } from '../../../src/adapters/bigquery/bigquery-warehouse.js';
 import { AppError } from '../../../src/errors.js';
-import { renderQuery, type SourceView } from '../../../src/queries/index.js';
+import {
+  apiError,
+  authClient,
+  bq,
+  catalogue,
+  expectedViews,
+  expectInsert,
+  expectResults,
+  harness,
+  installNockGuards,
+  jobResource,
+  micros,
+  notComplete,
+  page,
+  param,
+  paramsOf,
+  projectId,
+  testClient,
+  token,
+  type InsertBody,
+} from '../../helpers/bigquery-rest.js';
 
-// nock at the REST level: jobs.insert (POST …/jobs) and jobs.getQueryResults (GET …/queries/<id>).
-// Auth: the client gets a stub auth client that hands out a fixed bearer token, so no credentials
-// are looked up and no token endpoint is called; every interceptor requires that exact header.
+// The warehouse adapter over REST (nock): settings, the SQL and parameters each method sends, paging,
+// retries and error classification. Requests and replies are built in test/helpers/bigquery-rest.ts.
 
-const projectId = 'acme-analytics';
-const api = 'https://bigquery.googleapis.com';
-const jobsPath = `/bigquery/v2/projects/${projectId}/jobs`;
-const resultsPath = (jobId: string) => `/bigquery/v2/projects/${projectId}/queries/${jobId}`;
-const token = 'canary-token-7f3a9c';
-
-const stubAuth = {
-  getRequestHeaders: async () => new Headers({ authorization: `Bearer ${token}` }),
-};
-const authClient = stubAuth as unknown as BigQueryOptions['authClient'];
-
-// Written out by hand, not taken from the adapter, so quoting and the region qualifier are checked.
-const expectedViews: Record<SourceView, string> = {
-  jobs: '`acme-analytics`.`region-us`.INFORMATION_SCHEMA.JOBS_BY_PROJECT',
-  table_storage: '`acme-analytics`.`region-us`.INFORMATION_SCHEMA.TABLE_STORAGE',
-  schemata_options: '`acme-analytics`.`region-us`.INFORMATION_SCHEMA.SCHEMATA_OPTIONS',
-  reservations_timeline: '`acme-analytics`.`region-us`.INFORMATION_SCHEMA.RESERVATIONS_TIMELINE',
-};
 const factsTable = '`acme-analytics`.`bqcost`.cost_facts';
 const runsTable = '`acme-analytics`.`bqcost`.cost_fact_runs';
 
@@ -50,151 +47,6 @@ function ownSql(file: string, costFactsQuery?: string): string {
   return costFactsQuery === undefined ? text : text.replace('{{cost_facts_query}}', costFactsQuery);
 }
 
-const catalogue = (name: Parameters<typeof renderQuery>[0]) =>
-  renderQuery(name, { dialect: 'bigquery', tables: expectedViews });
-
-// ---------------------------------------------------------------------------------------------
-// Harness
-
-interface QueryParameter {
-  name: string;
-  parameterType: { type: string };
-  parameterValue: { value?: string };
-}
-interface InsertBody {
-  jobReference: { projectId: string; jobId: string; location: string };
-  configuration: {
-    query: {
-      query: string;
-      useLegacySql: boolean;
-      parameterMode?: string;
-      queryParameters?: QueryParameter[];
-    };
-    labels?: Record<string, string>;
-    jobTimeoutMs?: string;
-  };
-}
-
-function testClient(options: BigQueryOptions = {}): BigQuery {
-  return new BigQuery({ projectId, authClient, retryOptions: { autoRetry: false }, ...options });
-}
-
-function harness(settings: Partial<BigQuerySettingsInput> = {}, deps: BigQueryWarehouseDeps = {}) {
-  const sleeps: number[] = [];
-  let seq = 0;
-  const warehouse = createBigQueryWarehouse(
-    { projectId, region: 'us', client: testClient(), ...settings },
-    {
-      sleep: async (ms) => {
-        sleeps.push(ms);
-      },
-      random: () => 0.5,
-      newJobId: (name) => `job_${name.replace(/-/g, '_')}_${++seq}`,
-      ...deps,
-    },
-  );
-  return { warehouse, sleeps };
-}
-
-const bq = () => nock(api, { reqheaders: { authorization: `Bearer ${token}` } });
-
-function jobResource(jobId: string, location = 'US') {
-  return {
-    kind: 'bigquery#job',
-    jobReference: { projectId, jobId, location },
-    status: { state: 'RUNNING' },
-  };
-}
-
-function apiError(code: number, reason: string, message: string) {
-  return { error: { code, message, errors: [{ domain: 'global', reason, message }] } };
-}
-
-/**
- * Expects jobs.insert for `jobId` and answers with `reply` (default: created). The request body is
- * stored at this interceptor's slot in `bodies` (slots are reserved in registration order). It is
- * captured in the body matcher: with nock 15.0.0 a reply *function* never answered this client.
- */
-function expectInsert(
-  scope: nock.Scope,
-  jobId: string,
-  bodies: InsertBody[],
-  reply: [number, object] = [200, jobResource(jobId)],
-): nock.Scope {
-  const slot = bodies.length;
-  bodies.length += 1;
-  return scope
-    .post(jobsPath, (body: InsertBody) => {
-      if (body?.jobReference?.jobId !== jobId) return false;
-      bodies[slot] = body;
-      return true;
-    })
-    .query(true)
-    .reply(...reply);
-}
-
-function expectResults(
-  scope: nock.Scope,
-  jobId: string,
-  reply: [number, object],
-  options: { pageToken?: string; maxResults?: number; location?: string } = {},
-): nock.Scope {
-  return scope
-    .get(resultsPath(jobId))
-    .query(
-      (query) =>
-        query.location === (options.location ?? 'US') &&
-        query['formatOptions.useInt64Timestamp'] === 'true' &&
-        query.maxResults === String(options.maxResults ?? 10_000) &&
-        query.pageToken === options.pageToken,
-    )
-    .reply(...reply);
-}
-
-function resultPage(
-  jobId: string,
-  fields: Record<string, string>,
-  rows: (string | null)[][],
-  pageToken?: string,
-): [number, object] {
-  return [
-    200,
-    {
-      kind: 'bigquery#getQueryResultsResponse',
-      jobReference: { projectId, jobId, location: 'US' },
-      jobComplete: true,
-      schema: {
-        fields: Object.entries(fields).map(([name, type]) => ({ name, type, mode: 'NULLABLE' })),
-      },
-      rows: rows.map((row) => ({ f: row.map((v) => ({ v })) })),
-      totalRows: String(rows.length),
-      ...(pageToken ? { pageToken } : {}),
-    },
-  ];
-}
-
-const notComplete = (jobId: string): [number, object] => [
-  200,
-  {
-    kind: 'bigquery#getQueryResultsResponse',
-    jobReference: { projectId, jobId, location: 'US' },
-    jobComplete: false,
-  },
-];
-
-/** TIMESTAMP as getQueryResults sends it with formatOptions.useInt64Timestamp: microseconds. */
-const micros = (iso: string) => String(Date.parse(iso) * 1000);
-
-function params(
-  body: InsertBody | undefined,
-): Record<string, { type: string; value: string | undefined }> {
-  const out: Record<string, { type: string; value: string | undefined }> = {};
-  for (const p of body?.configuration.query.queryParameters ?? []) {
-    out[p.name] = { type: p.parameterType.type, value: p.parameterValue.value };
-  }
-  return out;
-}
-
 async function rejection(promise: Promise<unknown>): Promise<AppError> {
   const error = await promise.then(
     () => undefined,
@@ -204,26 +56,7 @@ async function rejection(promise: Promise<unknown>): Promise<AppError> {
   return error as AppError;
 }
 
-const unexpectedRequests: string[] = [];
-const onNoMatch = (req: { method?: string; path?: string; href?: string }) => {
-  unexpectedRequests.push(`${req.method ?? '?'} ${req.path ?? req.href ?? '?'}`);
-};
-
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.emitter.on('no match', onNoMatch);
-});
-afterAll(() => {
-  nock.emitter.removeListener('no match', onNoMatch);
-  nock.enableNetConnect();
-});
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  const unexpected = unexpectedRequests.splice(0);
-  nock.cleanAll();
-  expect(unexpected).toEqual([]);
-  expect(pending).toEqual([]);
-});
+installNockGuards();
 
 const storageFields = {
   project_id: 'STRING',
@@ -336,12 +169,7 @@ describe('tableStorage', () => {
     expectResults(
       scope,
       jobId,
-      resultPage(
-        jobId,
-        storageFields,
-        [storageRow('a', null), storageRow('b', '"PHYSICAL"')],
-        'p2',
-      ),
+      page(jobId, storageFields, [storageRow('a', null), storageRow('b', '"PHYSICAL"')], 'p2'),
       {
         maxResults: 2,
       },
@@ -349,13 +177,13 @@ describe('tableStorage', () => {
     expectResults(
       scope,
       jobId,
-      resultPage(jobId, storageFields, [storageRow('c', null, null), storageRow('d', null)], 'p3'),
+      page(jobId, storageFields, [storageRow('c', null, null), storageRow('d', null)], 'p3'),
       {
         maxResults: 2,
         pageToken: 'p2',
       },
     );
-    expectResults(scope, jobId, resultPage(jobId, storageFields, [storageRow('e', 'LOGICAL')]), {
+    expectResults(scope, jobId, page(jobId, storageFields, [storageRow('e', 'LOGICAL')]), {
       maxResults: 2,
       pageToken: 'p3',
     });
@@ -402,7 +230,7 @@ describe('tableStorage', () => {
     const bodies: InsertBody[] = [];
     const jobId = 'job_table_storage_1';
     const scope = expectInsert(bq(), jobId, bodies, [200, jobResource(jobId, 'europe-west2')]);
-    expectResults(scope, jobId, resultPage(jobId, storageFields, []), { location: 'europe-west2' });
+    expectResults(scope, jobId, page(jobId, storageFields, []), { location: 'europe-west2' });
 
     await expect(warehouse.tableStorage()).resolves.toEqual([]);
     scope.done();
@@ -436,7 +264,7 @@ describe('costFacts', () => {
     expectResults(
       scope,
       jobId,
-      resultPage(jobId, factFields, [
+      page(jobId, factFields, [
         ['2026-09-02', 'total', '', null, null, '12', '5000000000000', '0', '360000'],
         [
           '2026-09-03',
@@ -462,9 +290,9 @@ describe('costFacts', () => {
     expect(body.configuration.query.query).toBe(ownSql('stored-cost-facts.sql'));
     expect(body.configuration.query.query).toContain(`FROM ${factsTable}`);
     expect(body.configuration.query.parameterMode?.toUpperCase()).toBe('NAMED');
-    expect(params(body)).toEqual({
-      start_day: { type: 'DATE', value: '2026-09-02' },
-      end_day: { type: 'DATE', value: '2026-10-02' },
+    expect(paramsOf(body)).toEqual({
+      start_day: param('DATE', '2026-09-02'),
+      end_day: param('DATE', '2026-10-02'),
     });
     expect(facts).toEqual([
       {
@@ -497,16 +325,16 @@ describe('costFacts', () => {
     const bodies: InsertBody[] = [];
     const jobId = 'job_stored_cost_facts_1';
     const scope = expectInsert(bq(), jobId, bodies);
-    expectResults(scope, jobId, resultPage(jobId, factFields, []));
+    expectResults(scope, jobId, page(jobId, factFields, []));
 
     await warehouse.costFacts({
       start: new Date('2026-09-01T18:00:00Z'),
       end: new Date('2026-10-01T18:00:00Z'),
     });
     scope.done();
-    expect(params(bodies[0])).toEqual({
-      start_day: { type: 'DATE', value: '2026-09-02' },
-      end_day: { type: 'DATE', value: '2026-10-02' },
+    expect(paramsOf(bodies[0])).toEqual({
+      start_day: param('DATE', '2026-09-02'),
+      end_day: param('DATE', '2026-10-02'),
     });
   });
 
@@ -527,7 +355,7 @@ describe('costFacts', () => {
     expectResults(
       scope,
       jobId,
-      resultPage(jobId, factFields, [['2026-09-02', 'planet', 'x', null, null, '1', '0', '0']]),
+      page(jobId, factFields, [['2026-09-02', 'planet', 'x', null, null, '1', '0', '0']]),
     );
     const error = await rejection(
       warehouse.costFacts({
@@ -549,7 +377,7 @@ describe('reservationCapacity and dataRange', () => {
     expectResults(
       scope,
       jobId,
-      resultPage(
+      page(
         jobId,
         {
           day: 'DATE',
@@ -571,9 +399,9 @@ describe('reservationCapacity and dataRange', () => {
 
     expect(bodies[0]!.configuration.query.query).toBe(catalogue('reservation-capacity'));
     expect(bodies[0]!.configuration.query.query).toContain(expectedViews.reservations_timeline);
-    expect(params(bodies[0])).toEqual({
-      start: { type: 'TIMESTAMP', value: '2026-09-01T00:00:00.000Z' },
-      end: { type: 'TIMESTAMP', value: '2026-10-01T00:00:00.000Z' },
+    expect(paramsOf(bodies[0])).toEqual({
+      start: param('TIMESTAMP', '2026-09-01T00:00:00.000Z'),
+      end: param('TIMESTAMP', '2026-10-01T00:00:00.000Z'),
     });
     expect(facts).toEqual([
       {
@@ -601,7 +429,7 @@ describe('reservationCapacity and dataRange', () => {
     expectResults(
       scope,
       jobId,
-      resultPage(jobId, rangeFields, [
+      page(jobId, rangeFields, [
         [micros('2026-09-02T00:00:00Z'), micros('2026-10-02T09:00:00Z'), '48213'],
       ]),
     );
@@ -622,7 +450,7 @@ describe('reservationCapacity and dataRange', () => {
     const { warehouse } = harness();
     const jobId = 'job_stored_data_range_1';
     const scope = expectInsert(bq(), jobId, []);
-    expectResults(scope, jobId, resultPage(jobId, rangeFields, [[null, null, '0']]));
+    expectResults(scope, jobId, page(jobId, rangeFields, [[null, null, '0']]));
     await expect(warehouse.dataRange()).resolves.toEqual({
       firstCreationTime: null,
       lastCreationTime: null,
@@ -645,7 +473,7 @@ describe('ensureTables and refreshCostFacts', () => {
     const bodies: InsertBody[] = [];
     const jobId = 'job_ensure_tables_1';
     const scope = expectInsert(bq(), jobId, bodies);
-    expectResults(scope, jobId, resultPage(jobId, {}, []));
+    expectResults(scope, jobId, page(jobId, {}, []));
 
     await warehouse.ensureTables();
     scope.done();
@@ -660,16 +488,12 @@ describe('ensureTables and refreshCostFacts', () => {
     const { warehouse } = harness();
     const bodies: InsertBody[] = [];
     const scope = expectInsert(bq(), 'job_watermark_1', bodies);
-    expectResults(
-      scope,
-      'job_watermark_1',
-      resultPage('job_watermark_1', watermarkFields, [[null]]),
-    );
+    expectResults(scope, 'job_watermark_1', page('job_watermark_1', watermarkFields, [[null]]));
     expectInsert(scope, 'job_refresh_cost_facts_2', bodies);
     expectResults(
       scope,
       'job_refresh_cost_facts_2',
-      resultPage('job_refresh_cost_facts_2', outcomeFields, [['refreshed']]),
+      page('job_refresh_cost_facts_2', outcomeFields, [['refreshed']]),
     );
 
     const result = await warehouse.refreshCostFacts(now);
@@ -698,9 +522,9 @@ describe('ensureTables and refreshCostFacts', () => {
     expect(script).toMatch(
       /BEGIN TRANSACTION;[\s\S]*INSERT INTO[\s\S]*INSERT INTO[\s\S]*COMMIT TRANSACTION;/,
     );
-    expect(params(bodies[1])).toEqual({
-      start: { type: 'TIMESTAMP', value: '2026-09-02T00:00:00.000Z' },
-      end: { type: 'TIMESTAMP', value: expectedEnd },
+    expect(paramsOf(bodies[1])).toEqual({
+      start: param('TIMESTAMP', '2026-09-02T00:00:00.000Z'),
+      end: param('TIMESTAMP', expectedEnd),
     });
     expect(bodies[1]!.configuration.labels).toEqual({
       app: 'bqcost',
@@ -715,13 +539,13 @@ describe('ensureTables and refreshCostFacts', () => {
     expectResults(
       scope,
       'job_watermark_1',
-      resultPage('job_watermark_1', watermarkFields, [[micros('2026-10-01T21:00:00Z')]]),
+      page('job_watermark_1', watermarkFields, [[micros('2026-10-01T21:00:00Z')]]),
     );
     expectInsert(scope, 'job_refresh_cost_facts_2', bodies);
     expectResults(
       scope,
       'job_refresh_cost_facts_2',
-      resultPage('job_refresh_cost_facts_2', outcomeFields, [['refreshed']]),
+      page('job_refresh_cost_facts_2', outcomeFields, [['refreshed']]),
     );
 
     const result = await warehouse.refreshCostFacts(now);
@@ -731,9 +555,9 @@ describe('ensureTables and refreshCostFacts', () => {
       end: new Date(expectedEnd),
       skipped: false,
     });
-    expect(params(bodies[1])).toEqual({
-      start: { type: 'TIMESTAMP', value: '2026-10-01T21:00:00.000Z' },
-      end: { type: 'TIMESTAMP', value: expectedEnd },
+    expect(paramsOf(bodies[1])).toEqual({
+      start: param('TIMESTAMP', '2026-10-01T21:00:00.000Z'),
+      end: param('TIMESTAMP', expectedEnd),
     });
   });
 
@@ -743,7 +567,7 @@ describe('ensureTables and refreshCostFacts', () => {
     expectResults(
       scope,
       'job_watermark_1',
-      resultPage('job_watermark_1', watermarkFields, [[micros(expectedEnd)]]),
+      page('job_watermark_1', watermarkFields, [[micros(expectedEnd)]]),
     );
 
     await expect(warehouse.refreshCostFacts(now)).resolves.toEqual({
@@ -761,13 +585,13 @@ describe('ensureTables and refreshCostFacts', () => {
     expectResults(
       scope,
       'job_watermark_1',
-      resultPage('job_watermark_1', watermarkFields, [[micros('2026-10-02T05:00:00Z')]]),
+      page('job_watermark_1', watermarkFields, [[micros('2026-10-02T05:00:00Z')]]),
     );
     expectInsert(scope, 'job_refresh_cost_facts_2', []);
     expectResults(
       scope,
       'job_refresh_cost_facts_2',
-      resultPage('job_refresh_cost_facts_2', outcomeFields, [['skipped']]),
+      page('job_refresh_cost_facts_2', outcomeFields, [['skipped']]),
     );
 
     await expect(warehouse.refreshCostFacts(now)).resolves.toMatchObject({ skipped: true });
@@ -776,7 +600,7 @@ describe('ensureTables and refreshCostFacts', () => {
 });
 
 describe('retries and errors', () => {
-  const oneRow = (jobId: string) => resultPage(jobId, storageFields, [storageRow('a', null)]);
+  const oneRow = (jobId: string) => page(jobId, storageFields, [storageRow('a', null)]);
 
   it('retries a 5xx on jobs.insert with the same job id, after a jittered backoff', async () => {
     const { warehouse, sleeps } = harness();
