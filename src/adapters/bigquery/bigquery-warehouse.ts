@@ -164,6 +164,17 @@ function quoteIdentifier(value: string, valid: (value: string) => boolean, what:
   return `\`${value}\``;
 }
 
+/** A table in bqcost's own dataset, quoted: `project`.`dataset`.name (name is ours, not input). */
+export function ownTable(
+  settings: Pick<BigQuerySettings, 'projectId' | 'dataset'>,
+  name: string,
+): string {
+  if (!/^[a-z_]+$/.test(name)) throw new Error(`not a bqcost table name: ${name}`);
+  const project = quoteIdentifier(settings.projectId, isProjectId, 'project id');
+  const dataset = quoteIdentifier(settings.dataset, isDatasetId, 'dataset id');
+  return `${project}.${dataset}.${name}`;
+}
+
 export interface BigQueryTables {
   views: Readonly<Record<SourceView, string>>;
   costFacts: string;
@@ -424,7 +435,7 @@ function assertValidDate(date: Date, what: string): void {
 
 // ---------------------------------------------------------------------------------------------
 
-interface QuerySpec {
+export interface QuerySpec {
   /** Names the job (label, job id) and the query in error messages. */
   name: string;
   sql: string;
@@ -445,7 +456,8 @@ export interface RefreshResult {
 export class BigQueryWarehouse implements Warehouse {
   readonly settings: BigQuerySettings;
   readonly tables: BigQueryTables;
-  private readonly client: BigQuery;
+  /** Shared with the other adapters of this folder (the ledger's insertAll). */
+  readonly client: BigQuery;
   private readonly location: string;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -759,6 +771,11 @@ export class BigQueryWarehouse implements Warehouse {
   // -------------------------------------------------------------------------------------------
   // Job execution: jobs.insert, then jobs.getQueryResults page by page (maxResults/pageToken).
   // One retry budget (maxRetries) per query covers every request it makes.
+
+  /** Runs SQL with this warehouse's retries and error mapping (the ledger's reads). */
+  async runQuery(spec: QuerySpec): Promise<Record<string, unknown>[]> {
+    return this.run(spec);
+  }
 
   private async run(spec: QuerySpec): Promise<Row[]> {
     let failures = 0;

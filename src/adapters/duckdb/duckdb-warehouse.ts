@@ -80,6 +80,16 @@ export class DuckDbWarehouse implements Warehouse, ExportLoader {
     return new DuckDbWarehouse(instance, connection);
   }
 
+  /**
+   * Another connection to the same database (the acknowledgement ledger lives beside the
+   * imported views), with the same session settings.
+   */
+  async connect(): Promise<DuckDBConnection> {
+    const connection = await this.instance.connect();
+    await connection.run(`SET TimeZone = 'UTC'`);
+    return connection;
+  }
+
   async importFile(file: ExportFile, options: ImportOptions): Promise<ImportReport> {
     const report = await importFile(this.connection, file, options);
     if (file.view === 'jobs') report.duplicatesDropped = await this.dropDuplicateJobs();
