@@ -14,10 +14,7 @@ WITH billed AS (
     AND creation_time < @end
     AND IFNULL(statement_type, '') != 'SCRIPT'
     AND IFNULL(job_type, 'QUERY') = 'QUERY'
-    AND reservation_id IS NULL
-    AND IFNULL(state, 'DONE') = 'DONE'
-    AND error_result IS NULL
-    AND NOT IFNULL(cache_hit, FALSE)
+    AND {{> on-demand-billable}}
 )
 SELECT 'user' AS scope, user_email AS key, COUNT(*) AS jobs,
   APPROX_QUANTILES(bytes_billed, 100) AS quantiles, MAX_BY(job_id, bytes_billed) AS max_job_id

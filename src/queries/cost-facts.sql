@@ -13,19 +13,8 @@ WITH base AS (
     CASE WHEN reservation_id IS NULL OR reservation_id = 'default-pipeline' THEN NULL ELSE edition END AS edition,
     -- On demand bills total_bytes_billed of successful, non-cached jobs only. Reservation jobs
     -- report total_bytes_billed too, but they are paid for by capacity, never by bytes.
-    CASE
-      WHEN reservation_id IS NULL
-        AND IFNULL(state, 'DONE') = 'DONE'
-        AND error_result IS NULL
-        AND NOT IFNULL(cache_hit, FALSE)
-      THEN IFNULL(total_bytes_billed, 0)
-      ELSE 0
-    END AS on_demand_bytes_billed,
-    CASE
-      WHEN reservation_id IS NOT NULL AND reservation_id != 'default-pipeline'
-      THEN IFNULL(total_slot_ms, 0)
-      ELSE 0
-    END AS reservation_slot_ms,
+    {{> on-demand-bytes-billed}} AS on_demand_bytes_billed,
+    {{> reservation-slot-ms}} AS reservation_slot_ms,
     -- Slots that on-demand jobs used: what the same work would need as editions capacity.
     CASE WHEN reservation_id IS NULL THEN IFNULL(total_slot_ms, 0) ELSE 0 END AS on_demand_slot_ms
   FROM {{jobs}}

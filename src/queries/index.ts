@@ -48,8 +48,30 @@ export function renderQuery(name: QueryName, options: RenderOptions): string {
   return renderSql(querySource(name), options);
 }
 
+/**
+ * `{{> name}}` includes src/queries/fragments/<name>.sql: a rule written once (what on-demand
+ * bills, what a reservation's slots are) and shared by every query that applies it.
+ */
+export function expandFragments(sql: string, depth = 0): string {
+  if (depth > 5) throw new Error('SQL fragments nest more than 5 deep');
+  return sql.replace(/\{\{>\s*([\w-]+)\s*\}\}/g, (_match, name: string) => {
+    let text = fragmentCache.get(name);
+    if (text === undefined) {
+      try {
+        text = readFileSync(new URL(`./fragments/${name}.sql`, import.meta.url), 'utf8').trim();
+      } catch {
+        throw new Error(`query includes unknown fragment {{> ${name}}}`);
+      }
+      fragmentCache.set(name, text);
+    }
+    return expandFragments(text, depth + 1);
+  });
+}
+
+const fragmentCache = new Map<string, string>();
+
 export function renderSql(sql: string, options: RenderOptions): string {
-  let out = sql.replace(/\{\{\s*(\w+)\s*\}\}/g, (_match, view: string) => {
+  let out = expandFragments(sql).replace(/\{\{\s*(\w+)\s*\}\}/g, (_match, view: string) => {
     const table = options.tables[view as SourceView];
     if (!table) throw new Error(`query references unknown view {{${view}}}`);
     return table;

@@ -15,20 +15,8 @@ WITH base AS (
     query,
     job_id,
     IFNULL(total_bytes_processed, 0) AS bytes_processed,
-    -- Same billing rules as cost-facts.sql.
-    CASE
-      WHEN reservation_id IS NULL
-        AND IFNULL(state, 'DONE') = 'DONE'
-        AND error_result IS NULL
-        AND NOT IFNULL(cache_hit, FALSE)
-      THEN IFNULL(total_bytes_billed, 0)
-      ELSE 0
-    END AS on_demand_bytes_billed,
-    CASE
-      WHEN reservation_id IS NOT NULL AND reservation_id != 'default-pipeline'
-      THEN IFNULL(total_slot_ms, 0)
-      ELSE 0
-    END AS reservation_slot_ms
+    {{> on-demand-bytes-billed}} AS on_demand_bytes_billed,
+    {{> reservation-slot-ms}} AS reservation_slot_ms
   FROM {{jobs}}
   WHERE creation_time >= @start
     AND creation_time < @end

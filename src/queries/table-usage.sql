@@ -10,15 +10,7 @@ WITH base AS (
     referenced_tables,
     destination_table,
     error_result,
-    -- Same billing rules as cost-facts.sql.
-    CASE
-      WHEN reservation_id IS NULL
-        AND IFNULL(state, 'DONE') = 'DONE'
-        AND error_result IS NULL
-        AND NOT IFNULL(cache_hit, FALSE)
-      THEN IFNULL(total_bytes_billed, 0)
-      ELSE 0
-    END AS on_demand_bytes_billed
+    {{> on-demand-bytes-billed}} AS on_demand_bytes_billed
   FROM {{jobs}}
   WHERE creation_time >= @start
     AND creation_time < @end

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { queryNames, querySource, renderQuery, renderSql } from '../../src/queries/index.js';
+import {
+  expandFragments,
+  queryNames,
+  querySource,
+  renderQuery,
+  renderSql,
+} from '../../src/queries/index.js';
 
 const tables = {
   jobs: 'J',
@@ -11,7 +17,7 @@ const tables = {
 describe('SQL catalogue rendering', () => {
   it('leaves BigQuery SQL as written apart from the view placeholders', () => {
     const sql = renderQuery('cost-facts', { dialect: 'bigquery', tables });
-    expect(sql).toBe(querySource('cost-facts').replaceAll('{{jobs}}', 'J'));
+    expect(sql).toBe(expandFragments(querySource('cost-facts')).replaceAll('{{jobs}}', 'J'));
     expect(sql).toContain('@start');
     expect(sql).not.toContain('{{');
   });
@@ -31,6 +37,20 @@ describe('SQL catalogue rendering', () => {
     expect(renderQuery('pattern-tables', { dialect: 'bigquery', tables })).toContain(inList);
     expect(renderQuery('pattern-tables', { dialect: 'duckdb', tables })).toContain(
       'IN (SELECT h FROM UNNEST($hashes) AS h_(h))',
+    );
+  });
+
+  it('includes shared fragments, nested, so a billing rule is written once', () => {
+    const sql = renderQuery('cost-facts', { dialect: 'bigquery', tables });
+    expect(sql).not.toContain('{{>');
+    expect(sql).toContain("WHEN reservation_id IS NULL\n      AND IFNULL(state, 'DONE') = 'DONE'");
+    for (const name of ['query-patterns', 'table-usage', 'bytes-distribution'] as const) {
+      expect(renderQuery(name, { dialect: 'bigquery', tables })).toContain(
+        'AND NOT IFNULL(cache_hit, FALSE)',
+      );
+    }
+    expect(() => expandFragments('SELECT {{> no-such-rule}}')).toThrow(
+      'unknown fragment {{> no-such-rule}}',
     );
   });
 
