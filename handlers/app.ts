@@ -4,7 +4,13 @@ import type { CostQuery, QueryAnswer } from '../src/app/answer-query.js';
 import { AppError } from '../src/errors.js';
 import type { Chat } from '../src/ports/chat.js';
 import { slashCommands } from '../src/slack-ids.js';
+import type { AckLedger } from '../src/ports/ledger.js';
+import type { RecommendationStore } from '../src/ports/recommendations.js';
+import { recommendationCardActions, recommendationViews } from '../src/slack-ids.js';
+import { recommendationButtons } from './actions/recommendation-buttons.js';
 import { bqcostCommand } from './commands/bqcost.js';
+import { dismissSubmission } from './views/dismiss.js';
+import { snoozeSubmission } from './views/snooze.js';
 
 // The Bolt app: receiver, request guards and every listener, built from injected ports. It lives
 // in handlers/ (not src/adapters/slack) because it registers the handlers' listeners, and an
@@ -22,6 +28,19 @@ export interface SlackAppDeps {
   now?: () => number;
   onError?: (error: unknown) => void;
   endpoint?: string;
+  /** Recommendation cards (buttons and modals); absent = no card listeners registered. */
+  recommendations?: RecommendationCardDeps;
+}
+
+export interface RecommendationCardDeps {
+  store: RecommendationStore;
+  ledger: AckLedger;
+  /** Slack user ids from config; deny by default (owners only when empty). */
+  admins: readonly string[];
+  clock?: { now(): Date };
+  /** Refused and recorded attempts; default: nowhere. */
+  audit?: (entry: Record<string, unknown>) => void;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface SlackApp {
@@ -67,6 +86,31 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
       ...(deps.answerBudgetMs === undefined ? {} : { answerBudgetMs: deps.answerBudgetMs }),
     }),
   );
+  if (deps.recommendations) {
+    const cards = deps.recommendations;
+    const ackDeps = {
+      chat: deps.chat,
+      store: cards.store,
+      ledger: cards.ledger,
+      admins: cards.admins,
+      clock: cards.clock ?? { now: () => new Date() },
+      audit: cards.audit ?? (() => undefined),
+      onError,
+      ...(cards.sleep ? { sleep: cards.sleep } : {}),
+    };
+    const buttons = recommendationButtons(ackDeps);
+    for (const actionId of Object.values(recommendationCardActions)) {
+      app.action({ type: 'block_actions', action_id: actionId }, buttons);
+    }
+    app.view(
+      { type: 'view_submission', callback_id: recommendationViews.snooze },
+      snoozeSubmission(ackDeps),
+    );
+    app.view(
+      { type: 'view_submission', callback_id: recommendationViews.dismiss },
+      dismissSubmission(ackDeps),
+    );
+  }
   app.error((error) => {
     onError(error);
     return Promise.resolve();

@@ -5,6 +5,29 @@ export const slashCommands = {
   bqcost: '/bqcost',
 } as const;
 
+/** Buttons on a recommendation card (handlers/blocks/recommendation-card.ts). */
+export const recommendationCardActions = {
+  accept: 'rec_accept',
+  snooze: 'rec_snooze',
+  dismiss: 'rec_dismiss',
+} as const;
+
+/** Modals opened from a card: callback ids, and the block / action ids of their inputs. */
+export const recommendationViews = {
+  snooze: 'rec_snooze_modal',
+  dismiss: 'rec_dismiss_modal',
+} as const;
+
+export const recommendationViewInputs = {
+  snoozeFor: { block: 'snooze_for', action: 'snooze_for' },
+  snoozeUntil: { block: 'snooze_until', action: 'snooze_until' },
+  snoozeReason: { block: 'snooze_reason', action: 'snooze_reason' },
+  dismissReason: { block: 'dismiss_reason', action: 'dismiss_reason' },
+  dismissText: { block: 'dismiss_text', action: 'dismiss_text' },
+} as const;
+
 export const slackIds = {
   command: slashCommands,
+  action: recommendationCardActions,
+  view: recommendationViews,
 } as const;

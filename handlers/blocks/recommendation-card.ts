@@ -4,19 +4,15 @@ import {
   type RecommendationAction,
   type RecommendationState,
 } from '../../src/domain/ledger.js';
+import { recommendationCardActions } from '../../src/slack-ids.js';
 import { escapeMrkdwn, truncate, usd, type Block } from '../blocks.js';
 
 // One card per recommendation: what, why (method and priced lines), the fix, owner, and the
 // buttons its current state allows. Button values carry only the recommendation id (Slack caps a
 // value at 2000 characters, and the listener reloads the recommendation by id and checks it
-// belongs to the request's team anyway). Action ids live here until the shared constants file
-// takes them over.
+// belongs to the request's team anyway). Action ids live in src/slack-ids.ts.
 
-export const recommendationCardActions = {
-  accept: 'rec_accept',
-  snooze: 'rec_snooze',
-  dismiss: 'rec_dismiss',
-} as const;
+export { recommendationCardActions };
 
 const maxButtonValueChars = 2000;
 const maxSectionChars = 3000;

@@ -1,16 +1,22 @@
 import type { AllMiddlewareArgs, RespondArguments, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type {
   AnomaliesAnswer,
+  CheckAnswer,
   CostQuery,
+  MeAnswer,
+  QueryLookupAnswer,
   Period,
   QueryAnswer,
+  RecAnswer,
   RecsAnswer,
   SummaryAnswer,
+  TableAnswer,
   TopAnswer,
   TopDimension,
 } from '../../src/app/answer-query.js';
-import { periods, topDimensions } from '../../src/app/answer-query.js';
+import { lookupPatternLimit, periods, topDimensions } from '../../src/app/answer-query.js';
 import { recommendationKinds, type RecommendationKind } from '../../src/domain/analysis.js';
+import type { CostLine } from '../../src/domain/analysis.js';
 import { isAppError } from '../../src/errors.js';
 import type { Chat, ChatMessage } from '../../src/ports/chat.js';
 import { slashCommands } from '../../src/slack-ids.js';
@@ -20,8 +26,10 @@ import {
   divider,
   escapeMrkdwn,
   header,
+  maxSectionChars,
   section,
   sparkline,
+  truncate,
   usd,
   type Block,
 } from '../blocks.js';
@@ -38,7 +46,9 @@ export interface BqcostCommandDeps {
 }
 
 export type ParsedCommand =
-  { kind: 'query'; query: CostQuery } | { kind: 'help'; problem: string | null };
+  | { kind: 'query'; query: CostQuery }
+  | { kind: 'me'; period: Period }
+  | { kind: 'help'; problem: string | null };
 
 const usage = [
   ['help', 'this list'],
@@ -46,11 +56,18 @@ const usage = [
   ['top users|projects|labels|queries|tables [7d|30d|mtd]', 'the costliest ten'],
   ['recs [kind]', `open recommendations, optionally one kind (${recommendationKinds.join(', ')})`],
   ['anomalies', 'days that cost more than expected'],
+  ['me [7d|30d|mtd]', 'your own spend, by your Slack email'],
+  ['rec <id>', 'one recommendation in full: cost lines, evidence and the fix'],
+  ['table <project.dataset.table>', 'storage, reads, writes, query cost and recommendations'],
+  ['query <hash|job_id>', 'a query shape (runs, cost, users, SQL, lint) or one job'],
+  ['check <sql>', 'lint a statement and estimate its cost (upper bound in embedded mode)'],
 ] as const;
 
 /** Parses the text after `/bqcost`; anything it does not understand becomes help with a hint. */
 export function parseBqcost(text: string): ParsedCommand {
-  const [sub = '', ...args] = text.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  const trimmed = text.trim();
+  const rawArgs = trimmed.split(/\s+/).filter(Boolean).slice(1);
+  const [sub = '', ...args] = trimmed.toLowerCase().split(/\s+/).filter(Boolean);
   const period = (arg: string | undefined): Period | null =>
     arg === undefined
       ? '7d'
@@ -87,9 +104,63 @@ export function parseBqcost(text: string): ParsedCommand {
     case 'anomalies':
       if (args.length > 0) return help('`anomalies` takes no arguments.');
       return { kind: 'query', query: { kind: 'anomalies' } };
+    case 'rec': {
+      const id = rawArgs[0];
+      if (id === undefined || rawArgs.length > 1 || !/^[\w.:-]{1,200}$/.test(id))
+        return help('`rec` takes one recommendation id, as shown by `recs`.');
+      return { kind: 'query', query: { kind: 'rec', id } };
+    }
+    case 'table': {
+      const name = rawArgs.length === 1 ? parseTableName(rawArgs[0] ?? '') : null;
+      if (name === null)
+        return help(
+          '`table` takes one fully qualified name: `project.dataset.table` (backticks allowed).',
+        );
+      return { kind: 'query', query: { kind: 'table', table: name } };
+    }
+    case 'me': {
+      const p = period(args[0]);
+      if (p === null || args.length > 1) return help(`\`me\` takes ${periods.join(', ')}.`);
+      return { kind: 'me', period: p };
+    }
+    case 'query': {
+      const ref = rawArgs[0];
+      if (ref === undefined || rawArgs.length > 1 || !/^[\w.:-]{1,200}$/.test(ref))
+        return help('`query` takes one normalized query hash or one job id.');
+      return { kind: 'query', query: { kind: 'query', ref } };
+    }
+    case 'check': {
+      // Slack sends &, < and > in command text as HTML entities; the SQL needs them back.
+      const sql = unescapeSlack(stripCodeFence(trimmed.slice(trimmed.search(/\s/) + 1).trim()));
+      if (rawArgs.length === 0 || sql.length === 0) return help('`check` takes a SQL statement.');
+      if (sql.length > maxCheckSqlChars)
+        return help(`\`check\` takes at most ${maxCheckSqlChars} characters of SQL.`);
+      return { kind: 'query', query: { kind: 'check', sql } };
+    }
     default:
       return help('I do not know that subcommand.');
   }
+}
+
+const maxCheckSqlChars = 20_000;
+
+/** `project.dataset.table`, optionally in backticks (whole or per part); null when malformed. */
+export function parseTableName(text: string): string | null {
+  const name = text.replace(/`/g, '');
+  // Project ids: letters, digits, hyphens (and a domain prefix with `:`); datasets: letters,
+  // digits, underscores; tables also allow hyphens and `$` (partition decorators).
+  const ok =
+    name.split('.').length === 3 &&
+    /^[a-z0-9][a-z0-9:-]*[a-z0-9]\.[A-Za-z0-9_]+\.[\w$-]+$/i.test(name);
+  return ok ? name : null;
+}
+
+function unescapeSlack(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+function stripCodeFence(sql: string): string {
+  return sql.replace(/^```(?:sql)?\s*/i, '').replace(/\s*```$/, '');
 }
 
 function isKind(value: string): value is RecommendationKind {
@@ -112,10 +183,13 @@ export function bqcostCommand(deps: BqcostCommandDeps) {
       await ack(ephemeral(helpMessage(parsed.problem, command.text ?? '')));
       return;
     }
-    const pending = deps.answer(parsed.query).then(renderAnswer, (error: unknown) => {
-      deps.onError?.(error);
-      return errorMessage(error);
-    });
+    const pending = resolveAnswer(deps, parsed, command.user_id).then(
+      renderAnswer,
+      (error: unknown) => {
+        deps.onError?.(error);
+        return errorMessage(error);
+      },
+    );
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<null>((resolve) => {
       timer = setTimeout(() => resolve(null), budgetMs);
@@ -135,6 +209,18 @@ export function bqcostCommand(deps: BqcostCommandDeps) {
 
 export const commandName = slashCommands.bqcost;
 
+/** `me` needs the caller's email first (users.info, cached); the rest go straight to the use case. */
+async function resolveAnswer(
+  deps: BqcostCommandDeps,
+  parsed: Exclude<ParsedCommand, { kind: 'help' }>,
+  userId: string,
+): Promise<QueryAnswer | ChatMessage> {
+  if (parsed.kind === 'query') return deps.answer(parsed.query);
+  const email = await deps.chat.userEmail(userId);
+  if (email === null) return noEmailMessage;
+  return deps.answer({ kind: 'me', email, period: parsed.period });
+}
+
 function ephemeral(message: ChatMessage): RespondArguments {
   // Block Kit objects are built as plain JSON; Bolt's types describe the same shape.
   return {
@@ -145,7 +231,9 @@ function ephemeral(message: ChatMessage): RespondArguments {
 }
 
 export function helpMessage(problem: string | null, text: string): ChatMessage {
-  const lines = usage.map(([args, what]) => `• \`${commandName} ${args}\` — ${what}`);
+  const lines = usage.map(
+    ([args, what]) => `• \`${commandName} ${escapeMrkdwn(args)}\` — ${escapeMrkdwn(what)}`,
+  );
   const blocks: Block[] = [];
   if (problem !== null) {
     blocks.push(
@@ -170,7 +258,17 @@ function errorMessage(error: unknown): ChatMessage {
   return { text, blocks: [section(`:warning: ${escapeMrkdwn(text)}`)] };
 }
 
-export function renderAnswer(answer: QueryAnswer): ChatMessage {
+const noEmailMessage: ChatMessage = {
+  text: 'No email on your Slack profile',
+  blocks: [
+    section(
+      `Slack has no email for you, so I cannot match you to BigQuery jobs (they are attributed by email). Try \`${commandName} top users\` instead.`,
+    ),
+  ],
+};
+
+export function renderAnswer(answer: QueryAnswer | ChatMessage): ChatMessage {
+  if (!('kind' in answer)) return answer;
   switch (answer.kind) {
     case 'summary':
       return renderSummary(answer);
@@ -180,6 +278,16 @@ export function renderAnswer(answer: QueryAnswer): ChatMessage {
       return renderRecs(answer);
     case 'anomalies':
       return renderAnomalies(answer);
+    case 'rec':
+      return renderRec(answer);
+    case 'table':
+      return renderTable(answer);
+    case 'check':
+      return renderCheck(answer);
+    case 'query':
+      return renderLookup(answer);
+    case 'me':
+      return renderMe(answer);
   }
 }
 
@@ -256,4 +364,259 @@ function renderAnomalies(a: AnomaliesAnswer): ChatMessage {
     context(`${a.anomalies.length} of ${a.total} shown`),
   ];
   return { text: `${title} (${a.total})`, blocks: capBlocks(blocks) };
+}
+
+/** A code block whose (escaped) content keeps the section within Slack's limit. */
+function codeBlock(code: string, budget: number): string {
+  const escaped = escapeMrkdwn(code.replace(/```/g, '`\u200b``'));
+  return `\`\`\`${truncate(escaped, Math.max(budget - 6, 20))}\`\`\``;
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((x): x is string => typeof x === 'string') : [];
+}
+
+function costLineText(line: CostLine): string {
+  const quantity =
+    line.quantity === null
+      ? 'unknown'
+      : line.quantity.toLocaleString('en-US', { maximumFractionDigits: 3 });
+  return `• ${escapeMrkdwn(line.label)}: ${quantity} ${escapeMrkdwn(line.unit)} × ${usd(line.unitPriceUsd)} = ${usd(line.usd)}`;
+}
+
+function renderRec(a: RecAnswer): ChatMessage {
+  const r = a.recommendation;
+  if (r === null) {
+    const hints = a.suggestions.map(
+      (s) => `• \`${escapeMrkdwn(s.id)}\` — ${escapeMrkdwn(s.summary)}`,
+    );
+    const text = `No open recommendation has the id \`${escapeMrkdwn(truncate(a.id, 200))}\`.`;
+    const body =
+      hints.length === 0
+        ? `${text} There are no open recommendations right now.`
+        : `${text} Try \`${commandName} recs\` for the list; the largest are:\n${hints.join('\n')}`;
+    return { text: 'No such recommendation', blocks: [section(body)] };
+  }
+  const evidence = record(r.evidence);
+  const fix = record(r.fix);
+  const lines = Array.isArray(evidence.costLines) ? (evidence.costLines as CostLine[]) : [];
+  const blocks: Block[] = [
+    header(r.summary),
+    section(
+      [
+        `*Kind:* ${escapeMrkdwn(r.kind)}${r.rule ? ` (${escapeMrkdwn(r.rule)})` : ''}`,
+        `*Target:* \`${escapeMrkdwn(r.target)}\``,
+        `*Saves:* ${usd(r.monthlySavingsUsd)} per month   *Confidence:* ${r.confidence}`,
+      ].join('\n'),
+    ),
+  ];
+  const how = [
+    typeof evidence.method === 'string' ? `*Method:* ${escapeMrkdwn(evidence.method)}` : '',
+    ...lines.slice(0, 20).map(costLineText),
+  ].filter(Boolean);
+  if (how.length > 0) blocks.push(section(how.join('\n')));
+  const assumptions = strings(evidence.assumptions);
+  if (assumptions.length > 0)
+    blocks.push(
+      section(`*Assumptions:*\n${assumptions.map((x) => `• ${escapeMrkdwn(x)}`).join('\n')}`),
+    );
+  const fixHead =
+    typeof fix.summary === 'string' ? `*Fix:* ${escapeMrkdwn(fix.summary)}\n` : '*Fix:*\n';
+  if (typeof fix.sql === 'string')
+    blocks.push(section(`${fixHead}${codeBlock(fix.sql, maxSectionChars - fixHead.length)}`));
+  else if (typeof fix.summary === 'string') blocks.push(section(fixHead));
+  const steps = strings(fix.steps);
+  if (steps.length > 0)
+    blocks.push(
+      section(`*Steps:*\n${steps.map((x, i) => `${i + 1}. ${escapeMrkdwn(x)}`).join('\n')}`),
+    );
+  blocks.push(context(`id \`${escapeMrkdwn(r.id)}\``));
+  return { text: `${r.summary}: ${usd(r.monthlySavingsUsd)} per month`, blocks: capBlocks(blocks) };
+}
+
+function bytesText(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toLocaleString('en-US', { maximumFractionDigits: 2 })} ${units[unit]}`;
+}
+
+function renderTable(a: TableAnswer): ChatMessage {
+  const title = `Table ${a.table}`;
+  const name = `\`${escapeMrkdwn(a.table)}\``;
+  if (
+    a.storage === null &&
+    a.usage === null &&
+    a.readers === null &&
+    a.recommendations.length === 0
+  )
+    return {
+      text: `${title}: not found`,
+      blocks: [
+        section(
+          `I know nothing of ${name}: it is not in the storage snapshot and no job in the analysed window read or wrote it. Check the name (\`project.dataset.table\`).`,
+        ),
+      ],
+    };
+  const when = (d: Date | null) =>
+    d === null ? 'never' : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const lines = [
+    a.storage === null
+      ? '*Storage:* unknown (not in the storage snapshot)'
+      : `*Storage:* ${bytesText(a.storage.totalLogicalBytes)} logical, ${bytesText(a.storage.totalPhysicalBytes)} physical · ${escapeMrkdwn(a.storage.model)} billing · ${usd(a.storage.usdPerMonth)} per month`,
+    a.usage === null
+      ? '*Reads:* 0   *Writes:* 0'
+      : `*Reads:* ${a.usage.reads.toLocaleString('en-US')} on ${a.usage.readDays} days (last ${when(a.usage.lastRead)})   *Writes:* ${a.usage.writes.toLocaleString('en-US')} (last ${when(a.usage.lastWrite)})`,
+    a.readers === null
+      ? '*Queries reading it:* no on-demand cost'
+      : `*Queries reading it:* ${usd(a.readers.onDemandUsd)} on demand · ${a.readers.jobs.toLocaleString('en-US')} jobs`,
+  ];
+  const blocks: Block[] = [header(title), section(lines.join('\n'))];
+  if (a.recommendations.length > 0) {
+    blocks.push(divider());
+    for (const r of a.recommendations.slice(0, 10))
+      blocks.push(
+        section(
+          `*${escapeMrkdwn(r.summary)}*\n${escapeMrkdwn(r.kind)} · saves ${usd(r.monthlySavingsUsd)} per month · ${r.confidence} confidence · \`${commandName} rec ${escapeMrkdwn(r.id)}\``,
+        ),
+      );
+  }
+  blocks.push(context(`Reads, writes and query cost over ${windowText(a.window)}`));
+  return { text: title, blocks: capBlocks(blocks) };
+}
+
+function renderCheck(a: CheckAnswer): ChatMessage {
+  const title = 'SQL check';
+  const blocks: Block[] = [header(title)];
+  if (!a.parsed)
+    blocks.push(
+      section(
+        `:warning: I could not parse this SQL: ${escapeMrkdwn(truncate(a.error ?? '', 1000))}`,
+      ),
+    );
+  else if (a.findings.length === 0) blocks.push(section(':white_check_mark: No lint findings.'));
+  else
+    blocks.push(
+      section(
+        `*Lint findings (${a.findings.length})*\n${a.findings
+          .slice(0, 20)
+          .map((f) => `• line ${f.line}: \`${f.rule}\` — ${escapeMrkdwn(f.message)}`)
+          .join('\n')}`,
+      ),
+    );
+  const tables = a.tables
+    .slice(0, 20)
+    .map(
+      (t) =>
+        `• \`${escapeMrkdwn(t.table)}\` — ${t.totalLogicalBytes === null ? 'size unknown' : bytesText(t.totalLogicalBytes)}`,
+    );
+  blocks.push(
+    section(
+      [
+        a.estimateUsd === null || a.estimateBytes === null
+          ? '*Estimate:* unknown (no referenced table is in the storage snapshot)'
+          : `*Estimate:* at most ${usd(a.estimateUsd)} on demand (${bytesText(a.estimateBytes)} scanned)`,
+        ...tables,
+      ].join('\n'),
+    ),
+    context(
+      "Upper bound: a full scan of the referenced tables. BigQuery's dry run gives the exact figure in production.",
+    ),
+  );
+  const summary = a.parsed
+    ? `${a.findings.length} findings, at most ${usd(a.estimateUsd)}`
+    : 'unparseable SQL';
+  return { text: `${title}: ${summary}`, blocks: capBlocks(blocks) };
+}
+
+function renderLookup(a: QueryLookupAnswer): ChatMessage {
+  const ref = `\`${escapeMrkdwn(a.ref)}\``;
+  if (a.job === null && a.pattern === null)
+    return {
+      text: `Nothing found for ${a.ref}`,
+      blocks: [
+        section(
+          `No job has the id ${ref}, and no query shape with that hash is among the costliest ${lookupPatternLimit} of ${windowText(a.window)}. Try \`${commandName} top queries\` for hashes.`,
+        ),
+      ],
+    };
+  const blocks: Block[] = [];
+  if (a.job !== null) {
+    const j = a.job;
+    const head = [
+      `*Job* ${ref}`,
+      `*Created:* ${j.creationTime.toISOString().slice(0, 19).replace('T', ' ')} UTC   *Project:* \`${escapeMrkdwn(j.projectId)}\``,
+      `*User:* ${escapeMrkdwn(j.userEmail ?? 'unknown')}   *Statement:* ${escapeMrkdwn(j.statementType ?? 'unknown')}`,
+      `*Bytes billed:* ${j.bytesBilled === null ? 'unknown' : bytesText(j.bytesBilled)} (${usd(j.onDemandUsd)} at the on-demand price)   *Slot time:* ${j.slotMs === null ? 'unknown' : `${(j.slotMs / 3_600_000).toLocaleString('en-US', { maximumFractionDigits: 3 })} slot-hours`}`,
+      `*Hash:* ${j.queryHash === null ? 'none' : `\`${escapeMrkdwn(j.queryHash)}\``}`,
+    ].join('\n');
+    blocks.push(header('Query job'), section(head));
+    if (j.query !== null) blocks.push(section(codeBlock(j.query, maxSectionChars)));
+  }
+  if (a.pattern !== null) {
+    const p = a.pattern;
+    blocks.push(
+      header('Query shape'),
+      section(
+        [
+          `*Hash:* \`${escapeMrkdwn(p.hash)}\``,
+          `*Runs:* ${p.runs.toLocaleString('en-US')}   *On-demand:* ${usd(p.onDemandUsd)}   *Reservation:* ${p.reservationSlotHours.toLocaleString('en-US', { maximumFractionDigits: 2 })} slot-hours`,
+          `*Users:* ${p.distinctUsers.toLocaleString('en-US')} (latest: ${escapeMrkdwn(p.lastUser ?? 'unknown')})`,
+        ].join('\n'),
+      ),
+    );
+    if (a.job === null && p.sampleQuery !== null)
+      blocks.push(section(`*Latest SQL:*\n${codeBlock(p.sampleQuery, maxSectionChars - 20)}`));
+    blocks.push(
+      section(
+        p.findings.length === 0
+          ? '*Lint:* no findings'
+          : `*Lint (${p.findings.length}):*\n${p.findings
+              .slice(0, 20)
+              .map((f) => `• line ${f.line}: \`${f.rule}\` — ${escapeMrkdwn(f.message)}`)
+              .join('\n')}`,
+      ),
+    );
+  }
+  blocks.push(context(`Shape totals over ${windowText(a.window)}`));
+  return { text: `${commandName} query ${a.ref}`, blocks: capBlocks(blocks) };
+}
+
+function renderMe(a: MeAnswer): ChatMessage {
+  const title = `Your BigQuery spend, ${a.period}`;
+  const who = escapeMrkdwn(a.email);
+  if (a.row === null)
+    return {
+      text: title,
+      blocks: [
+        header(title),
+        section(
+          `No billed jobs ran as ${who} in this period. If you run queries under another identity (a service account), try \`${commandName} top users\`.`,
+        ),
+        context(windowText(a.window)),
+      ],
+    };
+  const mine = a.row.onDemandUsd + a.row.capacityUsd;
+  const share =
+    a.totalUsd > 0 ? ` (${((mine / a.totalUsd) * 100).toFixed(1)}% of ${usd(a.totalUsd)})` : '';
+  const blocks = [
+    header(title),
+    section(
+      [
+        `*${who}:* ${usd(mine)}${share}`,
+        `*On-demand:* ${usd(a.row.onDemandUsd)}   *Capacity:* ${usd(a.row.capacityUsd)} (${a.row.slotHours.toLocaleString('en-US', { maximumFractionDigits: 2 })} slot-hours)`,
+        `*Jobs:* ${a.row.jobs.toLocaleString('en-US')}   *Rank:* ${a.rank} of ${a.users} users`,
+      ].join('\n'),
+    ),
+    context(windowText(a.window)),
+  ];
+  return { text: `${title}: ${usd(mine)}`, blocks: capBlocks(blocks) };
 }

@@ -1,6 +1,10 @@
 import type { Anomaly, Recommendation, RecommendationKind } from '../domain/analysis.js';
 import type { AttributionDimension, TimeWindow } from '../domain/facts.js';
+import type { LintFinding, TableUsageFact } from '../domain/context.js';
+import { bytesPerTib, parseStorageBillingModel, storageUsdPerMonth } from '../domain/pricing.js';
 import { msPerDay, startOfUtcDay } from '../domain/timestamps.js';
+import type { TableMeta } from '../ports/sql-inspector.js';
+import type { JobDetail } from '../ports/warehouse.js';
 import { analyzeCosts, type DailyCost, type KeyedCost } from './analyze.js';
 import { runAnalysis, type RunAnalysisDeps } from './run-analysis.js';
 
@@ -23,7 +27,12 @@ export type CostQuery =
   | { kind: 'summary'; period: Period }
   | { kind: 'top'; dimension: TopDimension; period: Period }
   | { kind: 'recs'; recKind: RecommendationKind | null }
-  | { kind: 'anomalies' };
+  | { kind: 'anomalies' }
+  | { kind: 'rec'; id: string }
+  | { kind: 'table'; table: string }
+  | { kind: 'check'; sql: string }
+  | { kind: 'query'; ref: string }
+  | { kind: 'me'; email: string; period: Period };
 
 export interface SummaryAnswer {
   kind: 'summary';
@@ -58,7 +67,86 @@ export interface AnomaliesAnswer {
   anomalies: Anomaly[];
 }
 
-export type QueryAnswer = SummaryAnswer | TopAnswer | RecsAnswer | AnomaliesAnswer;
+export interface RecAnswer {
+  kind: 'rec';
+  id: string;
+  /** null when no open recommendation has this id. */
+  recommendation: Recommendation | null;
+  /** The largest open recommendations' ids, to suggest when the id is unknown. */
+  suggestions: { id: string; summary: string }[];
+}
+
+export interface TableAnswer {
+  kind: 'table';
+  table: string;
+  window: TimeWindow;
+  /** null when the storage snapshot does not hold the table. */
+  storage: {
+    totalLogicalBytes: number;
+    totalPhysicalBytes: number;
+    model: string;
+    usdPerMonth: number;
+  } | null;
+  usage: TableUsageFact | null;
+  /** On-demand cost of the queries that read the table (byTable attribution). */
+  readers: KeyedCost | null;
+  recommendations: Recommendation[];
+}
+
+export interface CheckAnswer {
+  kind: 'check';
+  parsed: boolean;
+  error: string | null;
+  findings: LintFinding[];
+  /** Referenced tables and their logical size; null size when the snapshot lacks the table. */
+  tables: { table: string; totalLogicalBytes: number | null }[];
+  /** Upper bound: a full scan of the known referenced tables; null when none is known. */
+  estimateUsd: number | null;
+  estimateBytes: number | null;
+}
+
+export interface QueryLookupAnswer {
+  kind: 'query';
+  ref: string;
+  window: TimeWindow;
+  /** The job when `ref` is a job id. */
+  job: (JobDetail & { onDemandUsd: number | null }) | null;
+  /** The shape when `ref` (or the job's hash) is among the window's costliest shapes. */
+  pattern: {
+    hash: string;
+    runs: number;
+    onDemandUsd: number;
+    reservationSlotHours: number;
+    distinctUsers: number;
+    lastUser: string | null;
+    sampleQuery: string | null;
+    findings: LintFinding[];
+  } | null;
+}
+
+export interface MeAnswer {
+  kind: 'me';
+  email: string;
+  period: Period;
+  window: TimeWindow;
+  /** The user's attribution row; null when they ran nothing billed in the period. */
+  row: KeyedCost | null;
+  /** 1 = the costliest user. */
+  rank: number | null;
+  users: number;
+  totalUsd: number;
+}
+
+export type QueryAnswer =
+  | SummaryAnswer
+  | TopAnswer
+  | RecsAnswer
+  | AnomaliesAnswer
+  | RecAnswer
+  | TableAnswer
+  | CheckAnswer
+  | QueryLookupAnswer
+  | MeAnswer;
 
 /** Rows per answer; Slack allows 50 blocks a message. */
 export const answerRows = 10;
@@ -110,7 +198,179 @@ export async function answerQuery(deps: RunAnalysisDeps, query: CostQuery): Prom
       const all = full.result.anomalies;
       return { kind: 'anomalies', total: all.length, anomalies: all.slice(0, answerRows) };
     }
+    case 'rec': {
+      const full = await runAnalysis(deps, { windowDays: findingsWindowDays });
+      const all = full.result.recommendations;
+      return {
+        kind: 'rec',
+        id: query.id,
+        recommendation: all.find((r) => r.id === query.id) ?? null,
+        suggestions: all.slice(0, 5).map((r) => ({ id: r.id, summary: r.summary })),
+      };
+    }
+    case 'table':
+      return answerTable(deps, query.table);
+    case 'check':
+      return answerCheck(deps, query.sql);
+    case 'query':
+      return answerLookup(deps, query.ref);
+    case 'me': {
+      const options = await periodOptions(deps, query.period);
+      const a = await analyzeCosts(deps, { ...options, comparePrevious: false });
+      const users = a.dimensions.user;
+      const email = query.email.toLowerCase();
+      const index = users.findIndex((r) => r.key.toLowerCase() === email);
+      return {
+        kind: 'me',
+        email: query.email,
+        period: query.period,
+        window: a.window,
+        row: index < 0 ? null : (users[index] ?? null),
+        rank: index < 0 ? null : index + 1,
+        users: users.length,
+        totalUsd: a.result.totals.onDemandUsd + a.result.totals.capacityUsd,
+      };
+    }
   }
+}
+
+/** Shapes searched for a hash: the costliest this many by bytes and by slots. */
+export const lookupPatternLimit = 500;
+
+// A job id and a hash cannot be told apart by their text, so the id is tried first.
+async function answerLookup(deps: RunAnalysisDeps, ref: string): Promise<QueryLookupAnswer> {
+  const [job, options] = await Promise.all([
+    deps.warehouse.jobById(ref),
+    periodOptions(deps, '30d'),
+  ]);
+  const window = {
+    start: new Date(options.asOf.getTime() - options.windowDays * msPerDay),
+    end: options.asOf,
+  };
+  const hash = job === null ? ref : job.queryHash;
+  const price = deps.pricing.prices.onDemandUsdPerTib;
+  const fact =
+    hash === null
+      ? undefined
+      : (await deps.warehouse.queryPatterns(window, lookupPatternLimit)).find(
+          (p) => p.hash === hash,
+        );
+  return {
+    kind: 'query',
+    ref,
+    window,
+    job:
+      job === null
+        ? null
+        : {
+            ...job,
+            onDemandUsd: job.bytesBilled === null ? null : (job.bytesBilled / bytesPerTib) * price,
+          },
+    pattern:
+      fact === undefined
+        ? null
+        : {
+            hash: fact.hash,
+            runs: fact.runs,
+            onDemandUsd: (fact.onDemandBytesBilled / bytesPerTib) * price,
+            reservationSlotHours: fact.reservationSlotMs / 3_600_000,
+            distinctUsers: fact.distinctUsers,
+            lastUser: fact.userEmail,
+            sampleQuery: fact.sampleQuery,
+            findings:
+              fact.sampleQuery === null ? [] : deps.inspector.inspect(fact.sampleQuery).findings,
+          },
+  };
+}
+
+async function answerTable(deps: RunAnalysisDeps, table: string): Promise<TableAnswer> {
+  const full = await runAnalysis(deps, { windowDays: findingsWindowDays });
+  const window = full.window;
+  const [usage, snapshot] = await Promise.all([
+    deps.warehouse.tableUsage(window),
+    deps.warehouse.tableStorage(),
+  ]);
+  const fact = snapshot.find((t) => tableKey(t) === table);
+  const storage =
+    fact === undefined
+      ? null
+      : (() => {
+          const model = parseStorageBillingModel(fact.storageBillingModelOption);
+          return {
+            totalLogicalBytes: fact.totalLogicalBytes,
+            totalPhysicalBytes: fact.totalPhysicalBytes,
+            model,
+            usdPerMonth: storageUsdPerMonth(
+              {
+                activeLogicalBytes: fact.activeLogicalBytes,
+                longTermLogicalBytes: fact.longTermLogicalBytes,
+                activePhysicalBytes: fact.activePhysicalBytes,
+                longTermPhysicalBytes: fact.longTermPhysicalBytes,
+                failSafePhysicalBytes: fact.failSafePhysicalBytes,
+              },
+              model,
+              deps.pricing,
+            ),
+          };
+        })();
+  return {
+    kind: 'table',
+    table,
+    window,
+    storage,
+    usage: usage.find((u) => u.table === table) ?? null,
+    readers: full.dimensions.table.find((r) => r.key === table) ?? null,
+    recommendations: full.result.recommendations.filter((r) => r.target === table),
+  };
+}
+
+// Embedded mode has no dry run: the estimate is the referenced tables' full logical size, an upper
+// bound (partition pruning and column selection only lower it). Production uses the dry run.
+async function answerCheck(deps: RunAnalysisDeps, sql: string): Promise<CheckAnswer> {
+  const snapshot = await deps.warehouse.tableStorage();
+  const metas = new Map<string, TableMeta>();
+  for (const t of snapshot) {
+    const meta: TableMeta = {
+      table: tableKey(t),
+      totalLogicalBytes: t.totalLogicalBytes,
+      partitioned: t.totalPartitions > 1,
+      partitionColumn: null,
+      clusteringColumns: [],
+    };
+    metas.set(meta.table, meta);
+  }
+  const inspection = deps.inspector.inspect(sql, { tables: metas });
+  const tables = referencedTables(sql).map((table) => ({
+    table,
+    totalLogicalBytes: metas.get(table)?.totalLogicalBytes ?? null,
+  }));
+  const known = tables.filter((t) => t.totalLogicalBytes !== null);
+  const estimateBytes =
+    known.length === 0 ? null : known.reduce((s, t) => s + (t.totalLogicalBytes ?? 0), 0);
+  return {
+    kind: 'check',
+    parsed: inspection.parsed,
+    error: inspection.parsed ? null : (inspection.error ?? 'could not parse the SQL'),
+    findings: inspection.findings,
+    tables,
+    estimateBytes,
+    estimateUsd:
+      estimateBytes === null
+        ? null
+        : (estimateBytes / bytesPerTib) * deps.pricing.prices.onDemandUsdPerTib,
+  };
+}
+
+/** `project.dataset.table` names after FROM / JOIN, backticks removed, in order of appearance. */
+export function referencedTables(sql: string): string[] {
+  const names = new Set<string>();
+  const pattern = /\b(?:from|join)\s+`?([\w-]+\.[\w-]+\.[\w$-]+)`?/gi;
+  for (const match of sql.matchAll(pattern)) if (match[1]) names.add(match[1]);
+  return [...names];
+}
+
+function tableKey(t: { projectId: string; datasetId: string; tableId: string }): string {
+  return `${t.projectId}.${t.datasetId}.${t.tableId}`;
 }
 
 async function periodOptions(

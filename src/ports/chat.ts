@@ -20,4 +20,8 @@ export interface Chat {
    * URLs are accepted: the URL comes from the request body.
    */
   respond(responseUrl: string, message: ResponseUrlMessage): Promise<void>;
+  /** Opens a modal (views.open) for an interaction's trigger_id (valid for 3 s). */
+  openView(triggerId: string, view: Record<string, unknown>): Promise<void>;
+  /** The user's email (users.info → profile.email); null when Slack has none for them. */
+  userEmail(userId: string): Promise<string | null>;
 }

@@ -34,7 +34,23 @@ export interface Warehouse {
   bytesDistribution(window: TimeWindow): Promise<BytesDistributionFact[]>;
   /** The span of job history available. */
   dataRange(): Promise<DataRange>;
+  /** One job by id; null when the history does not hold it. */
+  jobById(jobId: string): Promise<JobDetail | null>;
   close(): Promise<void>;
+}
+
+export interface JobDetail {
+  jobId: string;
+  creationTime: Date;
+  projectId: string;
+  userEmail: string | null;
+  statementType: string | null;
+  /** null when the job did not record it (cached, failed, capacity without on-demand billing). */
+  bytesBilled: number | null;
+  slotMs: number | null;
+  /** The normalized-literals hash; null for non-query jobs and cache hits. */
+  queryHash: string | null;
+  query: string | null;
 }
 
 export interface ExportFile {

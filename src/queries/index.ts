@@ -22,6 +22,7 @@ export const queryNames = [
   'table-usage',
   'bytes-distribution',
   'script-samples',
+  'job-by-id',
 ] as const;
 export type QueryName = (typeof queryNames)[number];
 export type Dialect = 'bigquery' | 'duckdb';

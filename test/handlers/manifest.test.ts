@@ -23,14 +23,17 @@ const manifest = parse(
 ) as Manifest;
 
 // Why each scope: commands (/bqcost), chat:write (answers, cards, digests), users:read.email
-// (owner routing via users.lookupByEmail).
-const neededBotScopes = ['chat:write', 'commands', 'users:read.email'];
+// (owner routing via users.lookupByEmail; the email in users.info for `/bqcost me`), users:read
+// (users.info itself, which `/bqcost me` calls).
+const neededBotScopes = ['chat:write', 'commands', 'users:read', 'users:read.email'];
 
 const unusedChat: Chat = {
   postMessage: () => Promise.reject(new Error('unused')),
   postEphemeral: () => Promise.reject(new Error('unused')),
   update: () => Promise.reject(new Error('unused')),
   respond: () => Promise.reject(new Error('unused')),
+  openView: () => Promise.reject(new Error('unused')),
+  userEmail: () => Promise.reject(new Error('unused')),
 };
 
 let secret: string;

@@ -25,7 +25,7 @@ import type {
 } from '../../domain/facts.js';
 import { isDatasetId, isProjectId, isRegion } from '../../domain/identifiers.js';
 import { msPerDay, parseBqTimestamp } from '../../domain/timestamps.js';
-import type { Warehouse } from '../../ports/warehouse.js';
+import type { JobDetail, Warehouse } from '../../ports/warehouse.js';
 import { renderQuery, type QueryName, type SourceView } from '../../queries/index.js';
 import {
   checkPatternLimit,
@@ -761,6 +761,31 @@ export class BigQueryWarehouse implements Warehouse {
       firstCreationTime: toTimestamp(name, row, 'first_creation_time'),
       lastCreationTime: toTimestamp(name, row, 'last_creation_time'),
       jobs: toNumber(name, row, 'jobs'),
+    };
+  }
+
+  /** One job from JOBS_BY_PROJECT (job-by-id.sql); the id goes as a named STRING parameter. */
+  async jobById(jobId: string): Promise<JobDetail | null> {
+    const name = 'job-by-id';
+    const [row] = await this.run({
+      name,
+      sql: this.renderCatalogue(name),
+      params: { job_id: jobId },
+      types: { job_id: 'STRING' },
+    });
+    if (!row) return null;
+    const nullableNumber = (field: string) =>
+      row[field] === null || row[field] === undefined ? null : toNumber(name, row, field);
+    return {
+      jobId,
+      creationTime: toRequiredTimestamp(name, row, 'creation_time'),
+      projectId: toRequiredString(name, row, 'project_id'),
+      userEmail: toNullableString(row, 'user_email'),
+      statementType: toNullableString(row, 'statement_type'),
+      bytesBilled: nullableNumber('total_bytes_billed'),
+      slotMs: nullableNumber('total_slot_ms'),
+      queryHash: toNullableString(row, 'query_hash'),
+      query: toNullableString(row, 'query'),
     };
   }
 

@@ -32,6 +32,7 @@ import type {
   ExportLoader,
   ImportOptions,
   ImportReport,
+  JobDetail,
   Warehouse,
 } from '../../ports/warehouse.js';
 import { renderQuery, type QueryName } from '../../queries/index.js';
@@ -255,6 +256,23 @@ export class DuckDbWarehouse implements Warehouse, ExportLoader {
       firstCreationTime: nullableDate(row?.first_creation_time),
       lastCreationTime: nullableDate(row?.last_creation_time),
       jobs: Number(row?.jobs ?? 0),
+    };
+  }
+
+  async jobById(jobId: string): Promise<JobDetail | null> {
+    const [row] = await this.query('job-by-id', { job_id: jobId });
+    if (!row) return null;
+    const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+    return {
+      jobId,
+      creationTime: requiredDate(row.creation_time),
+      projectId: String(row.project_id),
+      userEmail: nullableString(row.user_email),
+      statementType: nullableString(row.statement_type),
+      bytesBilled: nullableNumber(row.total_bytes_billed),
+      slotMs: nullableNumber(row.total_slot_ms),
+      queryHash: nullableString(row.query_hash),
+      query: nullableString(row.query),
     };
   }
 

@@ -49,6 +49,7 @@ export class SlackWebChat implements Chat {
   private readonly rateLimitRetries: number;
   private readonly timeoutMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly emails = new Map<string, Promise<string | null>>();
 
   constructor(token: string, options: SlackWebChatOptions = {}) {
     if (!token) throw new AppError('config.missing', 'SLACK_BOT_TOKEN is missing or empty');
@@ -81,6 +82,28 @@ export class SlackWebChat implements Chat {
     await this.call('chat.update', () =>
       this.client.chat.update({ channel, ts, ...payload(message) } as never),
     );
+  }
+
+  async openView(triggerId: string, view: Record<string, unknown>): Promise<void> {
+    await this.call('views.open', () =>
+      this.client.views.open({ trigger_id: triggerId, view } as never),
+    );
+  }
+
+  // Cached per process (emails rarely change; a restart refreshes them). The promise is cached so
+  // concurrent lookups share one call; a failure is not cached.
+  async userEmail(userId: string): Promise<string | null> {
+    const cached = this.emails.get(userId);
+    if (cached !== undefined) return cached;
+    const lookup = this.call('users.info', () => this.client.users.info({ user: userId })).then(
+      (result) => {
+        const email = result.user?.profile?.email;
+        return typeof email === 'string' && email !== '' ? email : null;
+      },
+    );
+    this.emails.set(userId, lookup);
+    lookup.catch(() => this.emails.delete(userId));
+    return lookup;
   }
 
   async respond(responseUrl: string, message: ResponseUrlMessage): Promise<void> {

@@ -107,6 +107,28 @@ describe('SlackWebChat (Web API)', () => {
     expect(error.retryable).toBe(false);
   });
 
+  it('opens a modal with views.open: trigger_id and the view as JSON', async () => {
+    let sent: Record<string, unknown> = {};
+    const scope = nock(api)
+      .post('/api/views.open', (body: Record<string, unknown>) => {
+        sent = body;
+        return true;
+      })
+      .reply(200, { ok: true, view: { id: 'V1' } });
+    const view = { type: 'modal', callback_id: 'cb', title: { type: 'plain_text', text: 't' } };
+    await chat().openView('1.2.3', view);
+    expect(scope.isDone()).toBe(true);
+    expect(sent.trigger_id).toBe('1.2.3');
+    expect(JSON.parse(String(sent.view))).toEqual(view);
+  });
+
+  it('surfaces an expired trigger (views.open ok: false) as a non-retryable AppError', async () => {
+    nock(api).post('/api/views.open').reply(200, { ok: false, error: 'expired_trigger_id' });
+    const error = await rejection(chat().openView('1.2.3', { type: 'modal' }));
+    expect(error.code).toBe('slack.platform_error');
+    expect(error.retryable).toBe(false);
+  });
+
   it('refuses to be built without a token', () => {
     expect(() => new SlackWebChat('')).toThrow(/SLACK_BOT_TOKEN/);
   });

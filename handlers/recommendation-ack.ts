@@ -1,0 +1,195 @@
+import { recordAck, canAct, type AckInput, type AckResult } from '../src/app/record-ack.js';
+import type { RecommendationState } from '../src/domain/ledger.js';
+import { isAppError } from '../src/errors.js';
+import type { Chat } from '../src/ports/chat.js';
+import type { AckLedger } from '../src/ports/ledger.js';
+import type { RecommendationStore, StoredRecommendation } from '../src/ports/recommendations.js';
+import { recommendationCard } from './blocks/recommendation-card.js';
+
+// What the card's buttons and modals share: authorise a click against the stored recommendation
+// (never the button value alone), record it, refresh the card in place and tell the clicker.
+
+export interface RecommendationAckDeps {
+  chat: Chat;
+  store: RecommendationStore;
+  ledger: AckLedger;
+  clock: { now(): Date };
+  /** Slack user ids allowed to act on every card (config); empty = owners only. */
+  admins: readonly string[];
+  onError: (error: unknown) => void;
+  /** Audit trail of refused attempts (and every recorded one). */
+  audit: (entry: Record<string, unknown>) => void;
+  /** Waits between ledger retries (tests pass a no-op). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Where the card lives and who clicked: from the action payload or a modal's private_metadata. */
+export interface CardContext {
+  recommendationId: string;
+  teamId: string;
+  channelId: string;
+  messageTs: string | null;
+  userId: string;
+}
+
+export type Authorisation =
+  | { ok: true; stored: StoredRecommendation }
+  | { ok: false; reason: 'not_found' | 'wrong_place' | 'not_allowed' };
+
+export async function authorise(
+  deps: RecommendationAckDeps,
+  ctx: CardContext,
+): Promise<Authorisation> {
+  const stored = await deps.store.find(ctx.recommendationId);
+  const refuse = (reason: 'not_found' | 'wrong_place' | 'not_allowed'): Authorisation => {
+    deps.audit({
+      event: 'recommendation_ack_refused',
+      reason,
+      recommendationId: ctx.recommendationId,
+      userId: ctx.userId,
+      teamId: ctx.teamId,
+      channelId: ctx.channelId,
+    });
+    return { ok: false, reason };
+  };
+  if (stored === null) return refuse('not_found');
+  if (stored.teamId !== ctx.teamId || stored.channelId !== ctx.channelId) {
+    return refuse('wrong_place');
+  }
+  const decision = canAct({
+    actorSlackId: ctx.userId,
+    admins: deps.admins,
+    ownerSlackIds: stored.ownerSlackIds,
+  });
+  return decision.allowed ? { ok: true, stored } : refuse('not_allowed');
+}
+
+export const refusalText: Record<'not_found' | 'wrong_place' | 'not_allowed', string> = {
+  not_found: 'That recommendation no longer exists.',
+  wrong_place: 'That recommendation does not belong to this channel.',
+  not_allowed:
+    'You are not allowed to act on this recommendation: only its owners and bqcost admins can.',
+};
+
+/** Ephemeral to the clicker; a failure here is only reported (the click is already answered). */
+export async function tell(
+  deps: RecommendationAckDeps,
+  ctx: CardContext,
+  text: string,
+): Promise<void> {
+  try {
+    await deps.chat.postEphemeral(ctx.channelId, ctx.userId, { text });
+  } catch (error) {
+    deps.onError(error);
+  }
+}
+
+type Recordable = Pick<AckInput, 'action' | 'reason' | 'snoozeUntil'>;
+
+/**
+ * Records the action and, when it was recorded, refreshes the card and confirms to the clicker.
+ * A refused write (after recordAck's retries) is reported to the clicker, never swallowed; a card
+ * that could not be refreshed is reported too, the event stays recorded.
+ */
+export async function recordAndRefresh(
+  deps: RecommendationAckDeps,
+  ctx: CardContext,
+  stored: StoredRecommendation,
+  action: Recordable,
+  sourceRequestId: string,
+): Promise<AckResult | null> {
+  let result: AckResult;
+  try {
+    result = await recordAck(
+      { ledger: deps.ledger, clock: deps.clock, ...(deps.sleep ? { sleep: deps.sleep } : {}) },
+      {
+        recommendationId: stored.recommendation.id,
+        actorSlackId: ctx.userId,
+        actorEmail: null,
+        teamId: ctx.teamId,
+        channelId: ctx.channelId,
+        messageTs: ctx.messageTs,
+        sourceRequestId,
+        ...action,
+      },
+    );
+  } catch (error) {
+    deps.onError(error);
+    await tell(
+      deps,
+      ctx,
+      isAppError(error) && error.userMessage
+        ? error.userMessage
+        : 'Your click could not be recorded. Please try again.',
+    );
+    return null;
+  }
+  if (result.outcome !== 'recorded') {
+    await tell(deps, ctx, `Nothing to do: this recommendation is ${stateWord(result.state)}.`);
+    return result;
+  }
+  deps.audit({
+    event: 'recommendation_ack_recorded',
+    action: action.action,
+    recommendationId: stored.recommendation.id,
+    userId: ctx.userId,
+    teamId: ctx.teamId,
+    channelId: ctx.channelId,
+  });
+  let refreshed = true;
+  if (ctx.messageTs !== null) {
+    try {
+      await deps.chat.update(ctx.channelId, ctx.messageTs, {
+        text: `${stored.recommendation.summary} (${stateWord(result.state)})`,
+        blocks: recommendationCard({
+          recommendation: stored.recommendation,
+          ownerSlackIds: stored.ownerSlackIds,
+          state: result.state,
+        }),
+      });
+    } catch (error) {
+      deps.onError(error);
+      refreshed = false;
+    }
+  }
+  await tell(
+    deps,
+    ctx,
+    `Recorded: the recommendation is ${stateWord(result.state)}.` +
+      (refreshed ? '' : ' The card could not be refreshed just now; its state is saved.'),
+  );
+  return result;
+}
+
+function stateWord(state: RecommendationState): string {
+  if (state.state === 'snoozed' && state.snoozeUntil) {
+    return `snoozed until ${state.snoozeUntil.toISOString().slice(0, 10)}`;
+  }
+  return state.state;
+}
+
+/** What a modal carries from the click to its submission. */
+export interface CardMetadata {
+  recommendationId: string;
+  channelId: string;
+  messageTs: string | null;
+}
+
+export function encodeMetadata(meta: CardMetadata): string {
+  return JSON.stringify(meta);
+}
+
+export function decodeMetadata(raw: string | undefined): CardMetadata | null {
+  if (!raw) return null;
+  try {
+    const m = JSON.parse(raw) as Partial<CardMetadata>;
+    if (typeof m.recommendationId !== 'string' || typeof m.channelId !== 'string') return null;
+    return {
+      recommendationId: m.recommendationId,
+      channelId: m.channelId,
+      messageTs: typeof m.messageTs === 'string' ? m.messageTs : null,
+    };
+  } catch {
+    return null;
+  }
+}
