@@ -156,12 +156,12 @@ function recommendationLines(result: AnalysisResult, top: number): string[] {
   if (all.length === 0) out.push('  (none)');
   else
     out.push(
-      `  ${padStart('$/month', 12)}  ${pad('confidence', 10)} ${pad('kind', 28)} ${pad('target', 40)} summary`,
+      `  ${padStart('$/month', 12)}  ${pad('confidence', 11)} ${pad('kind', 28)} ${pad('target', 40)} summary`,
     );
   for (const r of shown) {
     const kind = r.rule ? `${r.kind}:${r.rule}` : r.kind;
     out.push(
-      `  ${padStart(usd(r.monthlySavingsUsd), 12)}  ${pad(r.confidence, 10)} ${pad(kind, 28)} ${pad(r.target, 40)} ${r.summary}`,
+      `  ${padStart(usd(r.monthlySavingsUsd), 12)}  ${pad(r.confidence, 11)} ${pad(kind, 28)} ${pad(r.target, 40)} ${r.summary}`,
     );
   }
   out.push('');

@@ -190,3 +190,22 @@ describe('bqcost CLI', () => {
     expect(result.stderr).toContain('holds no jobs yet');
   });
 });
+describe('bqcost in a pipeline', () => {
+  it('exits quietly when the reader closes the pipe early (… | head)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+    // Thousands of users: a JSON document far larger than a pipe buffer.
+    const dir = tempDir();
+    writeNdjson(
+      join(dir, 'jobs.jsonl'),
+      Array.from({ length: 4000 }, (_, i) =>
+        job({ userEmail: `user${i}@example.com`, createdAt: '2026-10-10T10:00:00Z' }),
+      ),
+    );
+    const script = `"${process.execPath}" --import tsx "${main}" analyze --from "${dir}" | head -c 100 > /dev/null; exit \${PIPESTATUS[0]}`;
+    const result = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(result.stderr).not.toContain('EPIPE');
+    expect(result.status).toBe(0);
+  });
+});
