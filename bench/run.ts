@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeDemoExports } from '../src/app/demo-export-writer.js';
 import { generateJobs, type DemoOptions } from '../src/app/demo-org.js';
+import { benchAckLatency } from './ack-latency.js';
 import { benchLint } from './lint.js';
 
 const jobs = Number(process.env.BENCH_JOBS ?? 1_000_000);
@@ -70,6 +71,7 @@ try {
       `(target ≤ 20,000 ms and ≤ 2,048 MB)\n`,
   );
   for (const line of await benchLint()) process.stdout.write(`${line}\n`);
+  for (const line of await benchAckLatency()) process.stdout.write(`${line}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
