@@ -193,3 +193,47 @@ export function decodeMetadata(raw: string | undefined): CardMetadata | null {
     return null;
   }
 }
+
+/**
+ * A modal submission for a card: field errors go back to the modal; good input is acked at
+ * once, then authorised again against the stored recommendation (never the metadata alone) and
+ * recorded. `failure` is what the clicker is told if the write does not go through.
+ */
+export async function submitAck(
+  deps: RecommendationAckDeps,
+  submission: {
+    ack: (response?: {
+      response_action: 'errors';
+      errors: Record<string, string>;
+    }) => Promise<void>;
+    userId: string;
+    teamId: string;
+    viewId: string;
+    privateMetadata: string | undefined;
+  },
+  input: { ok: true; action: Recordable } | { ok: false; errors: Record<string, string> },
+  failure: string,
+): Promise<void> {
+  if (!input.ok) {
+    await submission.ack({ response_action: 'errors', errors: input.errors });
+    return;
+  }
+  const meta = decodeMetadata(submission.privateMetadata);
+  await submission.ack();
+  if (meta === null) {
+    deps.audit({ event: 'recommendation_ack_malformed', userId: submission.userId });
+    return;
+  }
+  const ctx: CardContext = { ...meta, teamId: submission.teamId, userId: submission.userId };
+  try {
+    const auth = await authorise(deps, ctx);
+    if (!auth.ok) {
+      await tell(deps, ctx, refusalText[auth.reason]);
+      return;
+    }
+    await recordAndRefresh(deps, ctx, auth.stored, input.action, submission.viewId);
+  } catch (error) {
+    deps.onError(error);
+    await tell(deps, ctx, failure);
+  }
+}

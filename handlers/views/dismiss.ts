@@ -5,15 +5,7 @@ import {
   type DismissReason,
 } from '../../src/domain/ledger.js';
 import { recommendationViewInputs as ids } from '../../src/slack-ids.js';
-import {
-  authorise,
-  decodeMetadata,
-  recordAndRefresh,
-  refusalText,
-  tell,
-  type CardContext,
-  type RecommendationAckDeps,
-} from '../recommendation-ack.js';
+import { submitAck, type RecommendationAckDeps } from '../recommendation-ack.js';
 
 // The Dismiss modal's submission: a reason (not worth it / false positive / done elsewhere) and
 // optional free text. Bad input goes back as field errors; good input is authorised again
@@ -44,37 +36,26 @@ export function parseDismiss(values: StateValues): DismissInput {
 export function dismissSubmission(deps: RecommendationAckDeps) {
   return async ({ ack, body, view }: ViewArgs): Promise<void> => {
     const input = parseDismiss(view.state.values);
-    if (!input.ok) {
-      await ack({ response_action: 'errors', errors: input.errors });
-      return;
-    }
-    const meta = decodeMetadata(view.private_metadata);
-    await ack();
-    if (meta === null) {
-      deps.audit({ event: 'recommendation_ack_malformed', userId: body.user.id });
-      return;
-    }
-    const ctx: CardContext = {
-      ...meta,
-      teamId: body.team?.id ?? body.user.team_id ?? '',
-      userId: body.user.id,
-    };
-    try {
-      const auth = await authorise(deps, ctx);
-      if (!auth.ok) {
-        await tell(deps, ctx, refusalText[auth.reason]);
-        return;
-      }
-      await recordAndRefresh(
-        deps,
-        ctx,
-        auth.stored,
-        { action: 'dismissed', snoozeUntil: null, reason: { code: input.code, text: input.text } },
-        view.id,
-      );
-    } catch (error) {
-      deps.onError(error);
-      await tell(deps, ctx, 'Sorry, the dismissal did not go through. Please try again.');
-    }
+    await submitAck(
+      deps,
+      {
+        ack,
+        userId: body.user.id,
+        teamId: body.team?.id ?? body.user.team_id ?? '',
+        viewId: view.id,
+        privateMetadata: view.private_metadata,
+      },
+      input.ok
+        ? {
+            ok: true,
+            action: {
+              action: 'dismissed',
+              snoozeUntil: null,
+              reason: { code: input.code, text: input.text },
+            },
+          }
+        : input,
+      'Sorry, the dismissal did not go through. Please try again.',
+    );
   };
 }

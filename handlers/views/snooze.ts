@@ -2,15 +2,7 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } fro
 import { maxReasonTextLength } from '../../src/domain/ledger.js';
 import { recommendationViewInputs as ids } from '../../src/slack-ids.js';
 import { snoozeChoices } from '../blocks/ack-modals.js';
-import {
-  authorise,
-  decodeMetadata,
-  recordAndRefresh,
-  refusalText,
-  tell,
-  type CardContext,
-  type RecommendationAckDeps,
-} from '../recommendation-ack.js';
+import { submitAck, type RecommendationAckDeps } from '../recommendation-ack.js';
 
 // The Snooze modal's submission: a choice (1 / 7 / 30 days or until a date) and an optional
 // reason. Bad input goes back as field errors (the modal stays open); good input is authorised
@@ -63,41 +55,26 @@ export function parseSnooze(values: StateValues, now: Date): SnoozeInput {
 export function snoozeSubmission(deps: RecommendationAckDeps) {
   return async ({ ack, body, view }: ViewArgs): Promise<void> => {
     const input = parseSnooze(view.state.values, deps.clock.now());
-    if (!input.ok) {
-      await ack({ response_action: 'errors', errors: input.errors });
-      return;
-    }
-    const meta = decodeMetadata(view.private_metadata);
-    await ack();
-    if (meta === null) {
-      deps.audit({ event: 'recommendation_ack_malformed', userId: body.user.id });
-      return;
-    }
-    const ctx: CardContext = {
-      ...meta,
-      teamId: body.team?.id ?? body.user.team_id ?? '',
-      userId: body.user.id,
-    };
-    try {
-      const auth = await authorise(deps, ctx);
-      if (!auth.ok) {
-        await tell(deps, ctx, refusalText[auth.reason]);
-        return;
-      }
-      await recordAndRefresh(
-        deps,
-        ctx,
-        auth.stored,
-        {
-          action: 'snoozed',
-          snoozeUntil: input.until,
-          reason: input.reason === null ? null : { code: null, text: input.reason },
-        },
-        view.id,
-      );
-    } catch (error) {
-      deps.onError(error);
-      await tell(deps, ctx, 'Sorry, the snooze did not go through. Please try again.');
-    }
+    await submitAck(
+      deps,
+      {
+        ack,
+        userId: body.user.id,
+        teamId: body.team?.id ?? body.user.team_id ?? '',
+        viewId: view.id,
+        privateMetadata: view.private_metadata,
+      },
+      input.ok
+        ? {
+            ok: true,
+            action: {
+              action: 'snoozed',
+              snoozeUntil: input.until,
+              reason: input.reason === null ? null : { code: null, text: input.reason },
+            },
+          }
+        : input,
+      'Sorry, the snooze did not go through. Please try again.',
+    );
   };
 }
