@@ -12,7 +12,13 @@ import type { Recommendation } from '../../src/domain/analysis.js';
 import { resolvePricing } from '../../src/domain/pricing.js';
 import { analysisJobs, analysisTables, loadJobs } from '../fixtures/analysis-jobs.js';
 import { job } from '../fixtures/builders.js';
-import { commandBody, listen, postSigned, testSecret, type Receiver } from '../helpers/slack.js';
+import {
+  blockText,
+  ephemeralCommand,
+  listen,
+  testSecret,
+  type Receiver,
+} from '../helpers/slack.js';
 
 // `/bqcost rec`, `table` and `check`: signed requests into the real receiver, answered from a
 // DuckDB warehouse loaded with builder jobs.
@@ -92,30 +98,8 @@ afterEach(async () => {
   expect(errors).toEqual([]);
 });
 
-interface Reply {
-  response_type?: string;
-  text?: string;
-  blocks?: { type: string; text?: { text: string }; elements?: { text: string }[] }[];
-}
-
-function blockText(reply: Reply): string {
-  return (reply.blocks ?? [])
-    .map((b) => b.text?.text ?? (b.elements ?? []).map((e) => e.text).join(' '))
-    .join('\n');
-}
-
 async function command(text: string): Promise<string> {
-  const res = await postSigned(receiver!.url, commandBody(text), { secret });
-  expect(res.status).toBe(200);
-  const reply = res.json as Reply;
-  expect(reply.response_type).toBe('ephemeral');
-  expect(reply.blocks!.length).toBeGreaterThan(0);
-  expect(reply.blocks!.length).toBeLessThanOrEqual(50);
-  for (const block of reply.blocks!) {
-    if (block.type === 'section') expect(block.text!.text.length).toBeLessThanOrEqual(3000);
-    if (block.type === 'header') expect(block.text!.text.length).toBeLessThanOrEqual(150);
-  }
-  return blockText(reply);
+  return blockText(await ephemeralCommand(receiver!.url, secret, text));
 }
 
 describe('/bqcost help', () => {

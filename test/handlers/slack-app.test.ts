@@ -18,6 +18,9 @@ import {
   sign,
   testSecret,
   type Receiver,
+  blockText,
+  ephemeralCommand,
+  type Reply,
 } from '../helpers/slack.js';
 
 let warehouse: DuckDbWarehouse;
@@ -90,29 +93,8 @@ afterEach(async () => {
   nock.enableNetConnect();
 });
 
-interface Reply {
-  response_type?: string;
-  text?: string;
-  blocks?: { type: string; text?: { text: string }; elements?: { text: string }[] }[];
-}
-
-/** All text of a reply's blocks, for assertions. */
-function blockText(reply: Reply): string {
-  return (reply.blocks ?? [])
-    .map((b) => b.text?.text ?? (b.elements ?? []).map((e) => e.text).join(' '))
-    .join('\n');
-}
-
-async function command(text: string): Promise<Reply> {
-  const res = await postSigned(receiver!.url, commandBody(text), { secret });
-  expect(res.status).toBe(200);
-  const reply = res.json as Reply;
-  expect(reply.response_type).toBe('ephemeral');
-  expect(reply.blocks!.length).toBeGreaterThan(0);
-  expect(reply.blocks!.length).toBeLessThanOrEqual(50);
-  for (const block of reply.blocks!)
-    if (block.type === 'section') expect(block.text!.text.length).toBeLessThanOrEqual(3000);
-  return reply;
+function command(text: string): Promise<Reply> {
+  return ephemeralCommand(receiver!.url, secret, text);
 }
 
 describe('/bqcost subcommands', () => {

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, request, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expect } from 'vitest';
 
 // Signed Slack requests against a real local receiver: HMAC-SHA256 "v0" over v0:{ts}:{raw body}.
 
@@ -101,4 +102,32 @@ export async function postSigned(
     json = null;
   }
   return { status, text, json };
+}
+
+export interface Reply {
+  response_type?: string;
+  text?: string;
+  blocks?: { type: string; text?: { text: string }; elements?: { text: string }[] }[];
+}
+
+/** All text of a reply's blocks, for assertions. */
+export function blockText(reply: Reply): string {
+  return (reply.blocks ?? [])
+    .map((b) => b.text?.text ?? (b.elements ?? []).map((e) => e.text).join(' '))
+    .join('\n');
+}
+
+/** Sends a signed /bqcost command and checks the reply is ephemeral and within Block Kit limits. */
+export async function ephemeralCommand(url: string, secret: string, text: string): Promise<Reply> {
+  const res = await postSigned(url, commandBody(text), { secret });
+  expect(res.status).toBe(200);
+  const reply = res.json as Reply;
+  expect(reply.response_type).toBe('ephemeral');
+  expect(reply.blocks!.length).toBeGreaterThan(0);
+  expect(reply.blocks!.length).toBeLessThanOrEqual(50);
+  for (const block of reply.blocks!) {
+    if (block.type === 'section') expect(block.text!.text.length).toBeLessThanOrEqual(3000);
+    if (block.type === 'header') expect(block.text!.text.length).toBeLessThanOrEqual(150);
+  }
+  return reply;
 }
