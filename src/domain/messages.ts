@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { topics, type TopicId } from './topology.js';
+
+// Message contracts, one versioned schema per topic. A message is decoded from its CloudEvent
+// envelope once, at the edge (src/adapters/pubsub), into one of these. Every message carries our
+// own idempotency key: a publisher retry makes a second Pub/Sub message with a new message id,
+// so the Pub/Sub id cannot be the dedupe key.
+
+/** Older messages are logged and acknowledged, never retried forever. */
+export const maxMessageAgeMs = 24 * 60 * 60 * 1000;
+
+const envelope = {
+  /** Our idempotency key: the same intent published twice carries the same key. */
+  key: z.string().min(1).max(256),
+  publishedAt: z.iso.datetime(),
+};
+
+export const analysisRequestSchema = z.object({
+  v: z.literal(1),
+  type: z.literal('analysis.request'),
+  ...envelope,
+  /** `org` or `project:<id>`. */
+  scope: z.string().regex(/^(org|project:[a-z][a-z0-9-]{4,28}[a-z0-9])$/),
+  windowEnd: z.iso.datetime(),
+  windowDays: z.number().int().min(1).max(180),
+});
+export type AnalysisRequest = z.infer<typeof analysisRequestSchema>;
+
+export const notificationSchema = z.object({
+  v: z.literal(1),
+  type: z.literal('notification.cards'),
+  ...envelope,
+  /** The run whose new or changed recommendations should be posted. */
+  runId: z.string().min(1),
+  recommendationIds: z.array(z.string().min(1)).max(1000),
+});
+export type NotificationMessage = z.infer<typeof notificationSchema>;
+
+export const digestTickSchema = z.object({
+  v: z.literal(1),
+  type: z.literal('digest.tick'),
+  ...envelope,
+  /** The day the digest is about (yesterday, UTC, when the scheduler fires). */
+  day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+});
+export type DigestTick = z.infer<typeof digestTickSchema>;
+
+export const anomalyAlertSchema = z.object({
+  v: z.literal(1),
+  type: z.literal('escalation.alert'),
+  ...envelope,
+  anomalyId: z.string().min(1),
+});
+export const escalationTickSchema = z.object({
+  v: z.literal(1),
+  type: z.literal('escalation.tick'),
+  ...envelope,
+});
+export const escalationMessageSchema = z.discriminatedUnion('type', [
+  anomalyAlertSchema,
+  escalationTickSchema,
+]);
+export type EscalationMessage = z.infer<typeof escalationMessageSchema>;
+
+export const topicSchemas = {
+  [topics.analysisRequests]: analysisRequestSchema,
+  [topics.notifications]: notificationSchema,
+  [topics.digestTicks]: digestTickSchema,
+  [topics.escalation]: escalationMessageSchema,
+} as const satisfies Record<TopicId, z.ZodType>;
+
+export type TopicMessage<T extends TopicId> = z.infer<(typeof topicSchemas)[T]>;
