@@ -54,6 +54,18 @@ class FakeChat implements Chat {
     this.calls += 1;
     return Promise.resolve(`${userId.toLowerCase()}@example.com`);
   }
+  lookupUserByEmail() {
+    this.calls += 1;
+    return Promise.resolve(null);
+  }
+  userGroupMembers() {
+    this.calls += 1;
+    return Promise.resolve([]);
+  }
+  publishHomeView() {
+    this.calls += 1;
+    return Promise.resolve();
+  }
 }
 
 function sign(secret: string, timestamp: number, body: Buffer): string {

@@ -24,4 +24,10 @@ export interface Chat {
   openView(triggerId: string, view: Record<string, unknown>): Promise<void>;
   /** The user's email (users.info → profile.email); null when Slack has none for them. */
   userEmail(userId: string): Promise<string | null>;
+  /** The Slack user id for an email (users.lookupByEmail); null when no user has it. */
+  lookupUserByEmail(email: string): Promise<string | null>;
+  /** Members of a user group (usergroups.users.list), as Slack user ids. */
+  userGroupMembers(groupId: string): Promise<readonly string[]>;
+  /** Publishes a user's App Home tab (views.publish). */
+  publishHomeView(userId: string, view: Record<string, unknown>): Promise<void>;
 }

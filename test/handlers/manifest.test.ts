@@ -34,6 +34,9 @@ const unusedChat: Chat = {
   respond: () => Promise.reject(new Error('unused')),
   openView: () => Promise.reject(new Error('unused')),
   userEmail: () => Promise.reject(new Error('unused')),
+  lookupUserByEmail: () => Promise.reject(new Error('unused')),
+  userGroupMembers: () => Promise.reject(new Error('unused')),
+  publishHomeView: () => Promise.reject(new Error('unused')),
 };
 
 let secret: string;

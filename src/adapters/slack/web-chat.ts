@@ -6,6 +6,7 @@ import {
 } from '@slack/web-api';
 import { AppError } from '../../errors.js';
 import type { Chat, ChatMessage, ResponseUrlMessage } from '../../ports/chat.js';
+import { TtlCache } from './ttl-cache.js';
 
 // The Web API client retries for ~30 minutes by default, also on non-429 errors; inside a request
 // or a worker that means timeouts and duplicate posts (chat.postMessage has no idempotency key).
@@ -29,6 +30,12 @@ export interface SlackWebChatOptions {
   timeoutMs?: number;
   slackApiUrl?: string;
   sleep?: (ms: number) => Promise<void>;
+  /** How long a user's email (users.info) is reused, ms; default 5 minutes. */
+  userEmailTtlMs?: number;
+  /** How long email → user id and user group members are reused, ms; default 15 minutes. */
+  directoryTtlMs?: number;
+  /** Epoch ms; a test clock for the caches. */
+  now?: () => number;
 }
 
 export const responseUrlPrefix = 'https://hooks.slack.com/';
@@ -49,7 +56,9 @@ export class SlackWebChat implements Chat {
   private readonly rateLimitRetries: number;
   private readonly timeoutMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly emails = new Map<string, Promise<string | null>>();
+  private readonly emails: TtlCache<string | null>;
+  private readonly userIds: TtlCache<string | null>;
+  private readonly groups: TtlCache<readonly string[]>;
 
   constructor(token: string, options: SlackWebChatOptions = {}) {
     if (!token) throw new AppError('config.missing', 'SLACK_BOT_TOKEN is missing or empty');
@@ -63,6 +72,11 @@ export class SlackWebChat implements Chat {
     this.maxRetryAfterSeconds = options.maxRetryAfterSeconds ?? 5;
     this.rateLimitRetries = options.rateLimitRetries ?? 1;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    const now = options.now ?? Date.now;
+    this.emails = new TtlCache(options.userEmailTtlMs ?? 5 * 60_000, now);
+    const directoryTtlMs = options.directoryTtlMs ?? 15 * 60_000;
+    this.userIds = new TtlCache(directoryTtlMs, now);
+    this.groups = new TtlCache(directoryTtlMs, now);
   }
 
   async postMessage(channel: string, message: ChatMessage): Promise<{ ts: string }> {
@@ -90,20 +104,44 @@ export class SlackWebChat implements Chat {
     );
   }
 
-  // Cached per process (emails rarely change; a restart refreshes them). The promise is cached so
-  // concurrent lookups share one call; a failure is not cached.
-  async userEmail(userId: string): Promise<string | null> {
-    const cached = this.emails.get(userId);
-    if (cached !== undefined) return cached;
-    const lookup = this.call('users.info', () => this.client.users.info({ user: userId })).then(
-      (result) => {
-        const email = result.user?.profile?.email;
-        return typeof email === 'string' && email !== '' ? email : null;
-      },
+  async publishHomeView(userId: string, view: Record<string, unknown>): Promise<void> {
+    await this.call('views.publish', () =>
+      this.client.views.publish({ user_id: userId, view } as never),
     );
-    this.emails.set(userId, lookup);
-    lookup.catch(() => this.emails.delete(userId));
-    return lookup;
+  }
+
+  // Directory answers are cached for a while (see TtlCache): a click or an App Home visit must
+  // not wait on Slack for what it asked a minute ago; a failure is not cached.
+  userEmail(userId: string): Promise<string | null> {
+    return this.emails.get(userId, async () => {
+      const result = await this.call('users.info', () => this.client.users.info({ user: userId }));
+      const email = result.user?.profile?.email;
+      return typeof email === 'string' && email !== '' ? email : null;
+    });
+  }
+
+  /** users_not_found is an answer (null, cached like any other); every other error surfaces. */
+  lookupUserByEmail(email: string): Promise<string | null> {
+    const key = email.trim().toLowerCase();
+    return this.userIds.get(key, async () => {
+      const result = await this.call('users.lookupByEmail', () =>
+        this.client.users.lookupByEmail({ email: key }).catch((error: unknown) => {
+          if (platformErrorOf(error) === 'users_not_found') return null;
+          throw error;
+        }),
+      );
+      const id = result?.user?.id;
+      return typeof id === 'string' && id !== '' ? id : null;
+    });
+  }
+
+  userGroupMembers(groupId: string): Promise<readonly string[]> {
+    return this.groups.get(groupId, async () => {
+      const result = await this.call('usergroups.users.list', () =>
+        this.client.usergroups.users.list({ usergroup: groupId }),
+      );
+      return (result.users ?? []).filter((u): u is string => typeof u === 'string');
+    });
   }
 
   async respond(responseUrl: string, message: ResponseUrlMessage): Promise<void> {
@@ -174,6 +212,11 @@ interface SlackErrorShape {
   retryAfter?: number;
   statusCode?: number;
   data?: { error?: string };
+}
+
+function platformErrorOf(error: unknown): string | null {
+  const e = error as SlackErrorShape | null;
+  return e?.code === ErrorCode.PlatformError ? (e.data?.error ?? null) : null;
 }
 
 function rateLimitedFor(error: unknown): number | null {

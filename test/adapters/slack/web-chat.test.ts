@@ -172,3 +172,113 @@ describe('SlackWebChat.respond (response_url)', () => {
     expect(error.retryable).toBe(true);
   });
 });
+
+describe('SlackWebChat directory lookups (cached with a TTL)', () => {
+  let clock: number;
+  const cached = () => chat({ now: () => clock, userEmailTtlMs: 1000, directoryTtlMs: 1000 });
+  beforeEach(() => {
+    clock = 0;
+  });
+
+  it('users.lookupByEmail: the id, once per TTL for the same (case-folded) email', async () => {
+    const bodies: Record<string, unknown>[] = [];
+    const scope = nock(api)
+      .post('/api/users.lookupByEmail', (body: Record<string, unknown>) => {
+        bodies.push(body);
+        return true;
+      })
+      .times(2)
+      .reply(200, { ok: true, user: { id: 'U0ANA' } });
+    const c = cached();
+    await expect(c.lookupUserByEmail('Ana@Example.com')).resolves.toBe('U0ANA');
+    await expect(c.lookupUserByEmail('ana@example.com')).resolves.toBe('U0ANA');
+    expect(bodies).toHaveLength(1);
+    expect(bodies[0]!.email).toBe('ana@example.com');
+    clock = 1001;
+    await expect(c.lookupUserByEmail('ana@example.com')).resolves.toBe('U0ANA');
+    expect(bodies).toHaveLength(2);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('users_not_found is null, and the negative answer is cached too', async () => {
+    const scope = nock(api)
+      .post('/api/users.lookupByEmail')
+      .reply(200, { ok: false, error: 'users_not_found' });
+    const c = cached();
+    await expect(c.lookupUserByEmail('ghost@example.com')).resolves.toBeNull();
+    await expect(c.lookupUserByEmail('ghost@example.com')).resolves.toBeNull();
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('other errors surface and are not cached', async () => {
+    nock(api).post('/api/users.lookupByEmail').reply(200, { ok: false, error: 'missing_scope' });
+    const c = cached();
+    const error = await rejection(c.lookupUserByEmail('ana@example.com'));
+    expect(error.code).toBe('slack.platform_error');
+    expect(error.message).toContain('missing_scope');
+    const retry = nock(api)
+      .post('/api/users.lookupByEmail')
+      .reply(200, { ok: true, user: { id: 'U0ANA' } });
+    await expect(c.lookupUserByEmail('ana@example.com')).resolves.toBe('U0ANA');
+    expect(retry.isDone()).toBe(true);
+  });
+
+  it('concurrent lookups of one email share one call', async () => {
+    const scope = nock(api)
+      .post('/api/users.lookupByEmail')
+      .reply(200, { ok: true, user: { id: 'U0ANA' } });
+    const c = cached();
+    const ids = await Promise.all([1, 2, 3].map(() => c.lookupUserByEmail('ana@example.com')));
+    expect(ids).toEqual(['U0ANA', 'U0ANA', 'U0ANA']);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('users.info email: cached for its (short) TTL', async () => {
+    const scope = nock(api)
+      .post('/api/users.info')
+      .times(2)
+      .reply(200, { ok: true, user: { id: 'U1', profile: { email: 'ana@example.com' } } });
+    const c = cached();
+    await c.userEmail('U1');
+    await c.userEmail('U1');
+    expect(scope.pendingMocks()).toHaveLength(1);
+    clock = 2000;
+    await expect(c.userEmail('U1')).resolves.toBe('ana@example.com');
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('usergroups.users.list: members, cached; an unknown group surfaces', async () => {
+    let sent: Record<string, unknown> = {};
+    const scope = nock(api)
+      .post('/api/usergroups.users.list', (body: Record<string, unknown>) => {
+        sent = body;
+        return true;
+      })
+      .reply(200, { ok: true, users: ['U1', 'U2'] });
+    const c = cached();
+    await expect(c.userGroupMembers('S0ADMINS')).resolves.toEqual(['U1', 'U2']);
+    await expect(c.userGroupMembers('S0ADMINS')).resolves.toEqual(['U1', 'U2']);
+    expect(scope.isDone()).toBe(true);
+    expect(sent.usergroup).toBe('S0ADMINS');
+    nock(api)
+      .post('/api/usergroups.users.list')
+      .reply(200, { ok: false, error: 'no_such_subteam' });
+    const error = await rejection(c.userGroupMembers('S0NOPE'));
+    expect(error.message).toContain('no_such_subteam');
+  });
+
+  it('views.publish: the user id and the view as JSON', async () => {
+    let sent: Record<string, unknown> = {};
+    const scope = nock(api)
+      .post('/api/views.publish', (body: Record<string, unknown>) => {
+        sent = body;
+        return true;
+      })
+      .reply(200, { ok: true });
+    const view = { type: 'home', blocks: [] };
+    await chat().publishHomeView('U1', view);
+    expect(scope.isDone()).toBe(true);
+    expect(sent.user_id).toBe('U1');
+    expect(JSON.parse(String(sent.view))).toEqual(view);
+  });
+});
