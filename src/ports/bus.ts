@@ -11,3 +11,23 @@ export interface Bus {
 
 /** What a consumer returns: `ack` done (or deliberately dropped); throwing = redeliver. */
 export type Outcome = 'processed' | 'duplicate' | 'dropped';
+
+/**
+ * One delivery of a message as it arrives from the bus, before decoding: the same shape from
+ * Pub/Sub (push or streaming pull) and from the in-process bus, so both go through one decoder.
+ */
+export interface Delivery {
+  data: Uint8Array;
+  attributes: Readonly<Record<string, string>>;
+  messageId: string;
+  publishTime: Date;
+  /** 1 on the first delivery; Pub/Sub sets it only on subscriptions with a dead-letter policy. */
+  deliveryAttempt: number;
+}
+
+/** Consumes one delivery: resolving acknowledges it, throwing asks for redelivery. */
+export type DeliveryHandler = (delivery: Delivery) => Promise<Outcome>;
+
+export interface Subscription {
+  close(): Promise<void>;
+}
