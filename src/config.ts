@@ -19,6 +19,21 @@ const envSchema = z.object({
   // Optional here so the CLI runs without Slack; handlers/app.ts refuses to start without them.
   SLACK_SIGNING_SECRET: z.string().optional(),
   SLACK_BOT_TOKEN: z.string().optional(),
+  /** Owner routing rules (JSON; config/routing.example.json). */
+  BQCOST_ROUTING_FILE: z.string().min(1).optional(),
+  /** Who may act on every card: Slack user ids (U…/W…) and user group ids (S…), comma separated. */
+  BQCOST_ADMINS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'Slack user (U…) or user group (S…) ids')),
+    ),
   /** The embedded Slack receiver's HTTP port. */
   BQCOST_SLACK_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
 });
