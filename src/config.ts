@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alertSeverities } from './domain/alerts.js';
 import { badInput } from './errors.js';
 
 // The only reader of process.env. Every setting is validated once, at start.
@@ -36,6 +37,23 @@ const envSchema = z.object({
     ),
   /** The embedded Slack receiver's HTTP port. */
   BQCOST_SLACK_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  // Anomaly escalation (src/app/escalate.ts): minutes without acknowledgement, from posting,
+  // before the on-call channel (N) and PagerDuty (M ≥ N; checked by escalationPolicy).
+  BQCOST_ESCALATE_AFTER_MIN: z.coerce.number().int().min(1).max(10080).default(30),
+  BQCOST_PAGE_AFTER_MIN: z.coerce.number().int().min(1).max(10080).default(60),
+  /** Anomalies below this severity are not alerted. */
+  BQCOST_ALERT_MIN_SEVERITY: z.enum(alertSeverities).default('high'),
+  /** Unset: no on-call channel stage (an alert goes from the team's channel to PagerDuty). */
+  BQCOST_ONCALL_CHANNEL: z
+    .string()
+    .regex(/^[CG][A-Z0-9]+$/, 'a Slack channel id (C…)')
+    .optional(),
+  BQCOST_ONCALL_USERGROUP: z
+    .string()
+    .regex(/^S[A-Z0-9]+$/, 'a Slack user group id (S…)')
+    .optional(),
+  /** Unset: paging is skipped (and logged). A secret: never logged. */
+  PAGERDUTY_ROUTING_KEY: z.string().min(1).optional(),
 });
 
 export type Config = z.infer<typeof envSchema>;

@@ -12,6 +12,11 @@ export const recommendationCardActions = {
   dismiss: 'rec_dismiss',
 } as const;
 
+/** The Acknowledge button on an anomaly alert (handlers/blocks/anomaly-alert.ts). */
+export const anomalyAlertActions = {
+  acknowledge: 'anomaly_ack',
+} as const;
+
 /** Modals opened from a card: callback ids, and the block / action ids of their inputs. */
 export const recommendationViews = {
   snooze: 'rec_snooze_modal',
