@@ -1,4 +1,4 @@
-import { recordAck, canAct, type AckInput, type AckResult } from '../src/app/record-ack.js';
+import { recordAck, mayAct, type AckInput, type AckResult } from '../src/app/record-ack.js';
 import type { RecommendationState } from '../src/domain/ledger.js';
 import { isAppError } from '../src/errors.js';
 import type { Chat } from '../src/ports/chat.js';
@@ -14,13 +14,18 @@ export interface RecommendationAckDeps {
   store: RecommendationStore;
   ledger: AckLedger;
   clock: { now(): Date };
-  /** Slack user ids allowed to act on every card (config); empty = owners only. */
+  /**
+   * Allowed to act on every card (BQCOST_ADMINS): Slack user ids and user group ids (S…, members
+   * looked up through Chat); empty = owners only.
+   */
   admins: readonly string[];
   onError: (error: unknown) => void;
   /** Audit trail of refused attempts (and every recorded one). */
   audit: (entry: Record<string, unknown>) => void;
   /** Waits between ledger retries (tests pass a no-op). */
   sleep?: (ms: number) => Promise<void>;
+  /** How long a click waits for the clicker's email (users.info) before recording null; 500 ms. */
+  emailBudgetMs?: number;
 }
 
 /** Where the card lives and who clicked: from the action payload or a modal's private_metadata. */
@@ -32,19 +37,21 @@ export interface CardContext {
   userId: string;
 }
 
+export type RefusalReason = 'not_found' | 'wrong_place' | 'not_allowed' | 'check_failed';
+
 export type Authorisation =
-  | { ok: true; stored: StoredRecommendation }
-  | { ok: false; reason: 'not_found' | 'wrong_place' | 'not_allowed' };
+  { ok: true; stored: StoredRecommendation } | { ok: false; reason: RefusalReason };
 
 export async function authorise(
   deps: RecommendationAckDeps,
   ctx: CardContext,
 ): Promise<Authorisation> {
   const stored = await deps.store.find(ctx.recommendationId);
-  const refuse = (reason: 'not_found' | 'wrong_place' | 'not_allowed'): Authorisation => {
+  const refuse = (reason: RefusalReason, detail: Record<string, unknown> = {}): Authorisation => {
     deps.audit({
       event: 'recommendation_ack_refused',
       reason,
+      ...detail,
       recommendationId: ctx.recommendationId,
       userId: ctx.userId,
       teamId: ctx.teamId,
@@ -56,19 +63,46 @@ export async function authorise(
   if (stored.teamId !== ctx.teamId || stored.channelId !== ctx.channelId) {
     return refuse('wrong_place');
   }
-  const decision = canAct({
-    actorSlackId: ctx.userId,
-    admins: deps.admins,
-    ownerSlackIds: stored.ownerSlackIds,
-  });
-  return decision.allowed ? { ok: true, stored } : refuse('not_allowed');
+  const decision = await mayAct(
+    { actorSlackId: ctx.userId, admins: deps.admins, ownerSlackIds: stored.ownerSlackIds },
+    deps.chat,
+  );
+  if (decision.allowed) return { ok: true, stored };
+  if ('checkFailed' in decision) {
+    deps.onError(decision.checkFailed);
+    return refuse('check_failed', { error: errorCode(decision.checkFailed) });
+  }
+  return refuse('not_allowed');
 }
 
-export const refusalText: Record<'not_found' | 'wrong_place' | 'not_allowed', string> = {
+function errorCode(error: unknown): string {
+  return isAppError(error) ? error.code : 'unknown';
+}
+
+/**
+ * The clicker's email for the ledger, within `emailBudgetMs`: users.info is usually cached, but a
+ * slow or failing Slack must not cost the click, so a miss records null and the click goes on.
+ * Never rejects.
+ */
+export function actorEmail(deps: RecommendationAckDeps, userId: string): Promise<string | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const budget = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), deps.emailBudgetMs ?? 500);
+  });
+  const lookup = deps.chat.userEmail(userId).catch((error: unknown) => {
+    deps.onError(error);
+    return null;
+  });
+  return Promise.race([lookup, budget]).finally(() => clearTimeout(timer));
+}
+
+export const refusalText: Record<RefusalReason, string> = {
   not_found: 'That recommendation no longer exists.',
   wrong_place: 'That recommendation does not belong to this channel.',
   not_allowed:
     'You are not allowed to act on this recommendation: only its owners and bqcost admins can.',
+  check_failed:
+    'I could not check whether you may act on this recommendation (Slack did not answer). Please try again in a moment.',
 };
 
 /** Ephemeral to the clicker; a failure here is only reported (the click is already answered). */
@@ -100,12 +134,13 @@ export async function recordAndRefresh(
 ): Promise<AckResult | null> {
   let result: AckResult;
   try {
+    const actor = await actorEmail(deps, ctx.userId);
     result = await recordAck(
       { ledger: deps.ledger, clock: deps.clock, ...(deps.sleep ? { sleep: deps.sleep } : {}) },
       {
         recommendationId: stored.recommendation.id,
         actorSlackId: ctx.userId,
-        actorEmail: null,
+        actorEmail: actor,
         teamId: ctx.teamId,
         channelId: ctx.channelId,
         messageTs: ctx.messageTs,

@@ -130,7 +130,7 @@ async function withRetries<T>(
 
 export interface ActorCheck {
   actorSlackId: string;
-  /** Slack user ids from config (user groups are expanded by the caller). */
+  /** Slack user ids from config; canAct ignores group ids (S…), mayAct expands them. */
   admins: readonly string[];
   /** Owners of the recommendation's target, from owner routing. */
   ownerSlackIds: readonly string[];
@@ -145,4 +145,34 @@ export function canAct(check: ActorCheck): ActorDecision {
   if (check.admins.includes(actor)) return { allowed: true, as: 'admin' };
   if (check.ownerSlackIds.includes(actor)) return { allowed: true, as: 'owner' };
   return { allowed: false };
+}
+
+export interface GroupDirectory {
+  /** Slack user ids in a user group (usergroups.users.list; the adapter caches it). */
+  userGroupMembers(groupId: string): Promise<readonly string[]>;
+}
+
+export type MayActDecision = ActorDecision | { allowed: false; checkFailed: unknown };
+
+/**
+ * canAct with admin user groups: `admins` holds user ids (U…/W…) and group ids (S…). Ids and
+ * owners are checked first, so a group is only looked up for someone neither names. A group that
+ * cannot be read counts as "not a member" — deny by default — and the failure is returned so the
+ * refusal can say "try again" instead of "not allowed".
+ */
+export async function mayAct(check: ActorCheck, groups: GroupDirectory): Promise<MayActDecision> {
+  const direct = canAct(check);
+  if (direct.allowed) return direct;
+  const actor = check.actorSlackId.trim();
+  if (!/^[UW][A-Z0-9]+$/.test(actor)) return direct;
+  let failure: unknown = null;
+  for (const group of check.admins.filter((id) => id.startsWith('S'))) {
+    try {
+      if ((await groups.userGroupMembers(group)).includes(actor))
+        return { allowed: true, as: 'admin' };
+    } catch (error) {
+      failure ??= error;
+    }
+  }
+  return failure === null ? direct : { allowed: false, checkFailed: failure };
 }

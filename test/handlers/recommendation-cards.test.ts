@@ -71,7 +71,8 @@ let audit: Record<string, unknown>[];
 /** Web API calls seen by nock: method → form bodies. */
 let calls: Record<string, Record<string, string>[]>;
 
-async function start(): Promise<void> {
+async function start(options: { admins?: string[]; emailBudgetMs?: number } = {}): Promise<void> {
+  await receiver?.close();
   const app = createSlackApp({
     signingSecret: secret,
     botToken: 'xoxb-test',
@@ -81,23 +82,25 @@ async function start(): Promise<void> {
     recommendations: {
       store,
       ledger,
-      admins: [],
+      admins: options.admins ?? [],
       audit: (entry) => audit.push(entry),
       sleep: () => Promise.resolve(),
+      ...(options.emailBudgetMs === undefined ? {} : { emailBudgetMs: options.emailBudgetMs }),
     },
   });
   receiver = await listen(app.requestListener);
 }
 
 function slackApi(method: string, status = 200, times = 1): nock.Scope {
-  // The body matcher sees the parsed form body: record it, accept every call.
-  return nock('https://slack.com')
-    .post(`/api/${method}`, (body: Record<string, string>) => {
-      (calls[method] ??= []).push(body);
-      return true;
-    })
+  // Recorded when nock plays the reply back: the requests this interceptor really answered.
+  const scope = nock('https://slack.com')
+    .post(`/api/${method}`)
     .times(times)
     .reply(status, status === 200 ? { ok: true } : 'oops');
+  scope.on('request', (_req: unknown, _interceptor: unknown, body: string) => {
+    (calls[method] ??= []).push(Object.fromEntries(new URLSearchParams(body)));
+  });
+  return scope;
 }
 
 beforeEach(async () => {
@@ -110,6 +113,14 @@ beforeEach(async () => {
   await connection.run('DELETE FROM recommendation_events');
   await start();
 });
+
+/** users.info for the clicker's email (recorded as actorEmail); persistent unless replaced. */
+function usersInfo(): nock.Scope {
+  return nock('https://slack.com')
+    .persist()
+    .post('/api/users.info')
+    .reply(200, { ok: true, user: { id: owner, profile: { email: 'owner@acme.example' } } });
+}
 afterEach(async () => {
   await receiver?.close();
   receiver = undefined;
@@ -211,6 +222,10 @@ const snoozeValues = (choice: string | null, date: string | null = null, reason 
 });
 
 describe('Accept', () => {
+  beforeEach(() => {
+    usersInfo();
+  });
+
   it('records one event, updates the card in place and confirms ephemerally', async () => {
     const update = slackApi('chat.update');
     const ephemeral = slackApi('chat.postEphemeral');
@@ -224,6 +239,7 @@ describe('Accept', () => {
       teamId: team,
       channelId: channel,
       messageTs,
+      actorEmail: 'owner@acme.example',
     });
     expect(update.isDone() && ephemeral.isDone()).toBe(true);
     expect(calls['chat.update']![0]).toMatchObject({ channel, ts: messageTs });
@@ -252,7 +268,6 @@ describe('Accept', () => {
     );
     expect(results.every((r) => r.status === 200)).toBe(true);
     expect(await events()).toHaveLength(1);
-    // (nock runs a body matcher once per candidate interceptor: count with isDone, not calls.)
     expect(update.isDone() && ephemeral.isDone()).toBe(true);
     expect(errors).toEqual([]);
   });
@@ -301,6 +316,10 @@ describe('who may act', () => {
 });
 
 describe('Snooze', () => {
+  beforeEach(() => {
+    usersInfo();
+  });
+
   it('opens the modal with the card carried in private_metadata', async () => {
     const open = slackApi('views.open');
     await click(recommendationCardActions.snooze);
@@ -323,7 +342,11 @@ describe('Snooze', () => {
     expect(res.status).toBe(200);
     expect(res.text).toBe('');
     const [event] = await events();
-    expect(event).toMatchObject({ action: 'snoozed', reason: { code: null, text: 'busy' } });
+    expect(event).toMatchObject({
+      action: 'snoozed',
+      reason: { code: null, text: 'busy' },
+      actorEmail: 'owner@acme.example',
+    });
     const days = (event!.snoozeUntil!.getTime() - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(6.9);
     expect(days).toBeLessThan(7.1);
@@ -357,6 +380,10 @@ describe('Snooze', () => {
 });
 
 describe('Dismiss', () => {
+  beforeEach(() => {
+    usersInfo();
+  });
+
   const dismissValues = (code: string | null, text: string | null) => ({
     [ids.dismissReason.block]: {
       [ids.dismissReason.action]: {
@@ -400,5 +427,87 @@ describe('Dismiss', () => {
     await submit(recommendationViews.dismiss, dismissValues('not_worth_it', null), stranger);
     expect(await events()).toHaveLength(0);
     expect(calls['chat.postEphemeral']![0]!.text).toContain('not allowed');
+  });
+});
+
+describe("the clicker's email (actorEmail)", () => {
+  it('users.info failing: the click is recorded with a null email and the error reported', async () => {
+    const info = nock('https://slack.com').post('/api/users.info').reply(500, 'down');
+    slackApi('chat.update');
+    slackApi('chat.postEphemeral');
+    const res = await click(recommendationCardActions.accept);
+    expect(res.status).toBe(200);
+    expect(info.isDone()).toBe(true);
+    const [event] = await events();
+    expect(event).toMatchObject({ action: 'accepted', actorEmail: null });
+    expect(errors).toEqual([expect.objectContaining({ code: 'slack.http_error' })]);
+  });
+
+  it('users.info slower than the budget: recorded with null, the click answered in time', async () => {
+    await start({ emailBudgetMs: 50 });
+    nock('https://slack.com')
+      .post('/api/users.info')
+      .delay(1500)
+      .reply(200, { ok: true, user: { id: owner, profile: { email: 'late@acme.example' } } });
+    slackApi('chat.update');
+    slackApi('chat.postEphemeral');
+    const started = Date.now();
+    const res = await click(recommendationCardActions.accept);
+    expect(res.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(1000);
+    const [event] = await events();
+    expect(event).toMatchObject({ action: 'accepted', actorEmail: null });
+  });
+});
+
+describe('admins by user group', () => {
+  const members = (status: number, users: string[] = []) =>
+    nock('https://slack.com')
+      .post('/api/usergroups.users.list')
+      .reply(status, status === 200 ? { ok: true, users } : 'down');
+
+  it('a member of an admin group may act (the group read once per TTL)', async () => {
+    await start({ admins: ['U0SOMEONE', 'S0ADMINS'] });
+    usersInfo();
+    const group = members(200, [stranger]);
+    slackApi('chat.update');
+    slackApi('chat.postEphemeral');
+    await click(recommendationCardActions.accept, { user: stranger });
+    expect(group.isDone()).toBe(true);
+    expect(await events()).toEqual([expect.objectContaining({ actorSlackId: stranger })]);
+  });
+
+  it('a non-member is refused, audited', async () => {
+    await start({ admins: ['S0ADMINS'] });
+    members(200, ['U0SOMEONE']);
+    slackApi('chat.postEphemeral');
+    await click(recommendationCardActions.accept, { user: stranger });
+    expect(await events()).toHaveLength(0);
+    expect(calls['chat.postEphemeral']![0]!.text).toContain('not allowed');
+    expect(audit).toEqual([expect.objectContaining({ reason: 'not_allowed', userId: stranger })]);
+  });
+
+  it('owners never need the group lookup', async () => {
+    await start({ admins: ['S0ADMINS'] });
+    usersInfo();
+    const group = members(200, []);
+    slackApi('chat.update');
+    slackApi('chat.postEphemeral');
+    await click(recommendationCardActions.accept);
+    expect(group.isDone()).toBe(false);
+    expect(await events()).toHaveLength(1);
+  });
+
+  it('the group cannot be read: denied with "try again", audited, the error reported', async () => {
+    await start({ admins: ['S0ADMINS'] });
+    members(500);
+    slackApi('chat.postEphemeral');
+    await click(recommendationCardActions.accept, { user: stranger });
+    expect(await events()).toHaveLength(0);
+    expect(calls['chat.postEphemeral']![0]!.text).toContain('could not check');
+    expect(audit).toEqual([
+      expect.objectContaining({ reason: 'check_failed', error: 'slack.http_error' }),
+    ]);
+    expect(errors).toHaveLength(1);
   });
 });
