@@ -45,6 +45,8 @@ const labelKey = /^[^:]+:.*$/;
  */
 export const digestScopeSchema = z.union([
   z.object({ dimension: z.literal('org') }),
+  /** Recommendations only: the channel's rules name nothing whose spend adds up (tables, datasets). */
+  z.object({ dimension: z.literal('none'), reason: z.string() }),
   z
     .object({
       dimension: z.enum(['project', 'user', 'label']),
@@ -65,14 +67,91 @@ export const digestChannelSchema = z.object({
   /** Only recommendations of this workspace (owner routing stores the team). */
   teamId: z.string().min(1).optional(),
   scope: digestScopeSchema,
+  /** Shown with the scope (what the spend leaves out and why). */
+  note: z.string().optional(),
 });
 export type DigestChannel = z.infer<typeof digestChannelSchema>;
 
 /** `org`, or `project:a, project:b` in the anomaly scope notation. */
 export function scopeLabel(scope: DigestScope): string {
-  return scope.dimension === 'org'
-    ? 'all projects'
-    : scope.keys.map((k) => `${scope.dimension}:${k}`).join(', ');
+  if (scope.dimension === 'org') return 'all projects';
+  if (scope.dimension === 'none') return 'recommendations only';
+  return scope.keys.map((k) => `${scope.dimension}:${k}`).join(', ');
+}
+
+/** The parts of the owner-routing file (src/domain/routing.ts) the digest reads. */
+export interface DigestRouting {
+  defaultChannel: string;
+  projects: Readonly<Record<string, { channel?: string | undefined }>>;
+  users: Readonly<Record<string, { channel?: string | undefined }>>;
+  labels: Readonly<Record<string, { channel?: string | undefined }>>;
+  datasets: Readonly<Record<string, { channel?: string | undefined }>>;
+  tables: Readonly<Record<string, { channel?: string | undefined }>>;
+}
+
+/**
+ * One digest per channel the routing names. The default channel sees the whole organisation.
+ * Another channel sees the spend of its project rules; without any, of its user rules; without
+ * any, of its label rules (one label key: the one with the most values, the others named in
+ * `note`). A channel routed only by datasets or tables gets its recommendations and no spend:
+ * a job reading two tables would count in both.
+ */
+export function digestChannelsFromRouting(routing: DigestRouting): DigestChannel[] {
+  const named = new Map<string, Record<'project' | 'user' | 'label' | 'other', string[]>>();
+  const add = (rules: DigestRouting['projects'], kind: 'project' | 'user' | 'label' | 'other') => {
+    for (const [key, rule] of Object.entries(rules)) {
+      if (rule.channel === undefined || rule.channel === routing.defaultChannel) continue;
+      const entry = named.get(rule.channel) ?? { project: [], user: [], label: [], other: [] };
+      entry[kind].push(key);
+      named.set(rule.channel, entry);
+    }
+  };
+  add(routing.projects, 'project');
+  add(routing.users, 'user');
+  add(routing.labels, 'label');
+  add(routing.datasets, 'other');
+  add(routing.tables, 'other');
+
+  const channels: DigestChannel[] = [
+    { channelId: routing.defaultChannel, scope: { dimension: 'org' } },
+  ];
+  for (const channelId of [...named.keys()].sort()) {
+    const rules = named.get(channelId)!;
+    const sorted = (keys: string[]) => [...keys].sort();
+    if (rules.project.length > 0) {
+      channels.push({ channelId, scope: { dimension: 'project', keys: sorted(rules.project) } });
+    } else if (rules.user.length > 0) {
+      channels.push({ channelId, scope: { dimension: 'user', keys: sorted(rules.user) } });
+    } else if (rules.label.length > 0) {
+      const byKey = new Map<string, string[]>();
+      for (const label of rules.label) {
+        const key = label.slice(0, label.indexOf(':'));
+        byKey.set(key, [...(byKey.get(key) ?? []), label]);
+      }
+      const [, keys] = [...byKey.entries()].sort(
+        (a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1),
+      )[0]!;
+      const left = rules.label.filter((l) => !keys.includes(l)).sort();
+      channels.push({
+        channelId,
+        scope: { dimension: 'label', keys: sorted(keys) },
+        ...(left.length > 0
+          ? {
+              note: `not in the spend (another label key would count jobs twice): ${left.join(', ')}`,
+            }
+          : {}),
+      });
+    } else {
+      channels.push({
+        channelId,
+        scope: {
+          dimension: 'none',
+          reason: 'this channel is routed by datasets or tables only, whose spend overlaps',
+        },
+      });
+    }
+  }
+  return channels;
 }
 
 // -------------------------------------------------------------------------------------------
@@ -92,6 +171,7 @@ export const dayText = (n: number): string => utcDay(new Date(n * msPerDay));
 
 function inScope(fact: CostFact, scope: DigestScope): boolean {
   if (scope.dimension === 'org') return fact.dimension === 'total';
+  if (scope.dimension === 'none') return false;
   return fact.dimension === scope.dimension && scope.keys.includes(fact.key);
 }
 
@@ -234,7 +314,7 @@ export function topMovers(
   limit: number,
 ): Mover[] | null {
   const previous = day - 7;
-  if (!known(days, day) || !known(days, previous)) return null;
+  if (scope.dimension === 'none' || !known(days, day) || !known(days, previous)) return null;
   const sums = new Map<string, { usd: number; previousUsd: number }>();
   for (const fact of facts) {
     const d = dayNumber(fact.day);
@@ -291,6 +371,9 @@ export interface ChannelDigest {
   day: string;
   weekday: string;
   scope: string;
+  /** What the scope leaves out, or why there is no spend. */
+  scopeNote: string | null;
+  /** null for a channel without a spend scope (recommendations only). */
   spend: {
     /** null when the history does not reach this day (not refreshed yet): unknown, not $0. */
     usd: number | null;
@@ -298,7 +381,7 @@ export interface ChannelDigest {
     /** usd − expected; null when either is unknown. */
     deltaUsd: number | null;
     method: string;
-  };
+  } | null;
   /** Known days of the last four weeks ending on `day`, oldest first. */
   trend: { day: string; usd: number }[];
   /** Null when a week earlier has no history. */
@@ -325,6 +408,7 @@ export interface ChannelDigest {
 export interface BuildDigestInput {
   channelId: string;
   scope: DigestScope;
+  note?: string | undefined;
   /** Day number of the digest's day. */
   day: number;
   facts: readonly CostFact[];
@@ -336,8 +420,20 @@ export interface BuildDigestInput {
 /** The spend half of the digest (the rest comes from the stores, assembled by the use case). */
 export function spendDigest(
   input: BuildDigestInput,
-): Pick<ChannelDigest, 'channelId' | 'day' | 'weekday' | 'scope' | 'spend' | 'trend' | 'movers'> {
+): Pick<
+  ChannelDigest,
+  'channelId' | 'day' | 'weekday' | 'scope' | 'scopeNote' | 'spend' | 'trend' | 'movers'
+> {
   const { facts, scope, days, day, pricing } = input;
+  const head = {
+    channelId: input.channelId,
+    day: dayText(day),
+    weekday: weekdayOf(day),
+    scope: scopeLabel(scope),
+  };
+  if (scope.dimension === 'none') {
+    return { ...head, scopeNote: scope.reason, spend: null, trend: [], movers: null };
+  }
   const spend = spendByDay(facts, scope, pricing);
   const usd = valueOn(spend, days, day);
   const expected = expectedSpend(spend, days, day);
@@ -348,10 +444,8 @@ export function spendDigest(
   }
   const usdPerTib = pricing.prices.onDemandUsdPerTib;
   return {
-    channelId: input.channelId,
-    day: dayText(day),
-    weekday: weekdayOf(day),
-    scope: scopeLabel(scope),
+    ...head,
+    scopeNote: input.note ?? null,
     spend: {
       usd,
       expected,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   dayNumber,
   digestChannelSchema,
+  digestChannelsFromRouting,
   expectedSpend,
   factUsd,
   knownDays,
@@ -218,15 +219,15 @@ describe('spendDigest', () => {
     });
     expect(out.day).toBe('2026-11-27');
     expect(out.weekday).toBe('Friday');
-    expect(out.spend.usd).toBeCloseTo(130, 9);
-    expect(out.spend.expected).toMatchObject({ method: 'same_weekday_median', sampleDays: 3 });
-    expect(out.spend.expected.usd).toBeCloseTo(100, 9);
-    expect(out.spend.deltaUsd).toBeCloseTo(30, 9);
+    expect(out.spend!.usd).toBeCloseTo(130, 9);
+    expect(out.spend!.expected).toMatchObject({ method: 'same_weekday_median', sampleDays: 3 });
+    expect(out.spend!.expected.usd).toBeCloseTo(100, 9);
+    expect(out.spend!.deltaUsd).toBeCloseTo(30, 9);
     // Only the 22 days inside the history, oldest first.
     expect(out.trend).toHaveLength(22);
     expect(out.trend[0]!.day).toBe(day(D - 21));
     expect(out.trend.at(-1)).toMatchObject({ day: '2026-11-27' });
-    expect(out.spend.method).toContain('$6.25/TiB');
+    expect(out.spend!.method).toContain('$6.25/TiB');
   });
 
   it('leaves the day unknown when the history does not reach it', () => {
@@ -239,9 +240,76 @@ describe('spendDigest', () => {
       pricing,
       moversLimit: 5,
     });
-    expect(out.spend.usd).toBeNull();
-    expect(out.spend.deltaUsd).toBeNull();
+    expect(out.spend!.usd).toBeNull();
+    expect(out.spend!.deltaUsd).toBeNull();
     expect(out.movers).toBeNull();
     expect(out.trend.at(-1)!.day).toBe(day(D - 1));
+  });
+});
+
+describe('digestChannelsFromRouting', () => {
+  const none = {};
+  it('gives the default channel the organisation and each routed channel its own spend', () => {
+    const channels = digestChannelsFromRouting({
+      defaultChannel: 'C0DEFAULT',
+      projects: {
+        'proj-b': { channel: 'C0DATA' },
+        'proj-a': { channel: 'C0DATA' },
+        // The default channel already sees everything.
+        'proj-z': { channel: 'C0DEFAULT' },
+        // Owners only: no channel of its own.
+        'proj-o': {},
+      },
+      users: {
+        'ana@example.com': { channel: 'C0DATA' },
+        'bo@example.com': { channel: 'C0PEOPLE' },
+      },
+      labels: {
+        'team:web': { channel: 'C0WEB' },
+        'team:mobile': { channel: 'C0WEB' },
+        'env:prod': { channel: 'C0WEB' },
+      },
+      datasets: { 'proj-a.sales': { channel: 'C0SALES' } },
+      tables: { 'proj-a.sales.orders': { channel: 'C0SALES' } },
+    });
+    expect(channels).toEqual([
+      { channelId: 'C0DEFAULT', scope: { dimension: 'org' } },
+      // Projects win over the users in the same channel (a user's jobs may be elsewhere).
+      { channelId: 'C0DATA', scope: { dimension: 'project', keys: ['proj-a', 'proj-b'] } },
+      { channelId: 'C0PEOPLE', scope: { dimension: 'user', keys: ['bo@example.com'] } },
+      {
+        channelId: 'C0SALES',
+        scope: { dimension: 'none', reason: expect.stringContaining('datasets or tables') },
+      },
+      {
+        channelId: 'C0WEB',
+        scope: { dimension: 'label', keys: ['team:mobile', 'team:web'] },
+        note: expect.stringContaining('env:prod'),
+      },
+    ]);
+    for (const c of channels) expect(digestChannelSchema.safeParse(c).success).toBe(true);
+    expect(
+      digestChannelsFromRouting({
+        defaultChannel: 'C0DEFAULT',
+        projects: none,
+        users: none,
+        labels: none,
+        datasets: none,
+        tables: none,
+      }),
+    ).toEqual([{ channelId: 'C0DEFAULT', scope: { dimension: 'org' } }]);
+  });
+
+  it('a channel without a spend scope gets no spend, trend or movers', () => {
+    const out = spendDigest({
+      channelId: 'C0SALES',
+      scope: { dimension: 'none', reason: 'tables only' },
+      day: D,
+      facts: [fact(D, 100), fact(D, 100, 'project', 'proj-a')],
+      days: allKnown,
+      pricing,
+      moversLimit: 5,
+    });
+    expect(out).toMatchObject({ spend: null, trend: [], movers: null, scopeNote: 'tables only' });
   });
 });

@@ -1,0 +1,327 @@
+import {
+  historyDays,
+  dayNumber,
+  knownDays,
+  spendDigest,
+  type ChannelDigest,
+  type DigestChannel,
+  type DigestRecommendation,
+  type RealizedLine,
+  type SnoozeEnding,
+} from '../domain/digest.js';
+import { deriveState, type RecommendationEvent } from '../domain/ledger.js';
+import type { PricingContext } from '../domain/pricing.js';
+import { msPerDay } from '../domain/timestamps.js';
+import { AppError, isAppError } from '../errors.js';
+import type { Chat, ChatMessage } from '../ports/chat.js';
+import type { AckLedger } from '../ports/ledger.js';
+import type { RecommendationStore, StoredRecommendation } from '../ports/recommendations.js';
+import type { SlackPosts } from '../ports/slack-posts.js';
+import type { Warehouse } from '../ports/warehouse.js';
+import type { Pacer } from './pacer.js';
+import { postOnce } from './post-once.js';
+import { measureRealizedSavings, type AcceptedRecommendation } from './realized-savings.js';
+
+// The daily digest (scheduler tick → one message per routed channel) about day D, "yesterday"
+// in UTC: spend against its expected value, trend, movers (src/domain/digest.ts), then the
+// channel's recommendations with their state from the acknowledgement ledger: new ones, open
+// savings, snoozes about to end, and what accepted ones really saved (realized-savings.ts).
+//
+// Reads are shared: one costFacts and one dataRange for all channels. Each channel is posted
+// independently; when some fail, the others still go out and the use case then throws (retryable
+// when any failure is), so the tick is redelivered — `postOnce` (the posted-messages ledger,
+// keyed by digestPostKey) keeps the channels that did get theirs from getting it twice.
+
+/**
+ * Posts unless a message with this key was already posted; answers the (first) post's ts and
+ * whether this call posted (absent = it did).
+ */
+export type PostOnce = (
+  key: string,
+  channel: string,
+  message: ChatMessage,
+) => Promise<{ ts: string; posted?: boolean }>;
+
+/** The production PostOnce: the posted-messages ledger, with posts spaced by the channel pacer. */
+export function ledgeredPostOnce(deps: {
+  posts: SlackPosts;
+  chat: Pick<Chat, 'postMessage'>;
+  pacer: Pacer;
+  clock: { now(): Date };
+}): PostOnce {
+  const paced: Pick<Chat, 'postMessage'> = {
+    postMessage: (channel, message) =>
+      deps.pacer.pace(channel, () => deps.chat.postMessage(channel, message)),
+  };
+  return (key, channel, message) =>
+    postOnce(
+      { posts: deps.posts, chat: paced, clock: deps.clock },
+      { key, channel, kind: 'digest', message },
+    );
+}
+
+export interface SendDigestDeps {
+  warehouse: Warehouse;
+  store: RecommendationStore;
+  ledger: AckLedger;
+  /** Only posting is needed. */
+  chat: Pick<Chat, 'postMessage'>;
+  pricing: PricingContext;
+  clock: { now(): Date };
+  /** The routed channels and the spend each one sees (owner routing, from config). */
+  channels: readonly DigestChannel[];
+  /** Block Kit for one channel's digest (handlers/blocks/digest.ts). */
+  render: (digest: ChannelDigest) => ChatMessage;
+  /** Default: chat.postMessage, which does not dedupe (tests). */
+  postOnce?: PostOnce;
+}
+
+export interface DigestOptions {
+  /** Rows per list (movers, new recommendations, snoozes, realized savings); default 5. */
+  listLimit?: number;
+  /** Recommendations read per channel for the open-savings sum; default 1000. */
+  storeLimit?: number;
+}
+
+export interface DigestPosted {
+  channel: string;
+  ts: string;
+  /** False when the posted ledger already held this channel's digest (a redelivered tick). */
+  posted: boolean;
+  digest: ChannelDigest;
+}
+
+/**
+ * New recommendations of digest D are those first found in [D 08:00, D+1 08:00) UTC: the 24 hours
+ * up to the digest's schedule (topology's daily-digest cron), so consecutive digests tile time —
+ * each finding is new in exactly one digest, whenever the tick is actually delivered — and the
+ * morning analysis of D+1 (05:00) is in D's digest.
+ */
+export const newRecommendationsCutoffHourUtc = 8;
+/** Snoozes ending within this many hours after the digest is built are listed. */
+export const snoozeHorizonHours = 48;
+
+/** One post per channel and day; the pipeline's posted-messages ledger dedupes on it. */
+export function digestPostKey(channelId: string, day: string): string {
+  return `digest:v1:${channelId}:${day}`;
+}
+
+export async function sendDigest(
+  deps: SendDigestDeps,
+  day: string,
+  options: DigestOptions = {},
+): Promise<DigestPosted[]> {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(dayNumber(day))) {
+    throw new AppError('digest.bad_day', `not a day: ${day}`);
+  }
+  const listLimit = options.listLimit ?? 5;
+  const storeLimit = options.storeLimit ?? 1000;
+  const d = dayNumber(day);
+  const now = deps.clock.now();
+  const window = {
+    start: new Date((d - historyDays + 1) * msPerDay),
+    end: new Date((d + 1) * msPerDay),
+  };
+  const [facts, range] = await Promise.all([
+    deps.warehouse.costFacts(window),
+    deps.warehouse.dataRange(),
+  ]);
+  const days = knownDays(range);
+  const post: PostOnce =
+    deps.postOnce ?? ((_key, channel, message) => deps.chat.postMessage(channel, message));
+
+  const posted: DigestPosted[] = [];
+  const failures: { channel: string; error: unknown }[] = [];
+  for (const channel of deps.channels) {
+    try {
+      const digest: ChannelDigest = {
+        ...spendDigest({
+          channelId: channel.channelId,
+          scope: channel.scope,
+          note: channel.note,
+          day: d,
+          facts,
+          days,
+          pricing: deps.pricing,
+          moversLimit: listLimit,
+        }),
+        ...(await recommendationDigest(deps, channel, d, now, listLimit, storeLimit)),
+      };
+      const result = await post(
+        digestPostKey(channel.channelId, day),
+        channel.channelId,
+        deps.render(digest),
+      );
+      posted.push({
+        channel: channel.channelId,
+        ts: result.ts,
+        posted: result.posted ?? true,
+        digest,
+      });
+    } catch (error) {
+      failures.push({ channel: channel.channelId, error });
+    }
+  }
+  if (failures.length > 0) {
+    // An error that is not ours is not known to be permanent: let the tick come again.
+    const retryable = failures.some((f) => !isAppError(f.error) || f.error.retryable);
+    const detail = failures
+      .map((f) => `${f.channel}: ${isAppError(f.error) ? f.error.code : 'error'}`)
+      .join(', ');
+    throw new AppError(
+      'digest.post_failed',
+      `digest for ${day}: ${failures.length} of ${deps.channels.length} channel(s) failed (${detail}); ${posted.length} posted`,
+      {
+        cause: failures.map((f) => ({ channel: f.channel, error: f.error })),
+        retryable,
+        userMessage: `bqcost could not post the daily digest to ${failures.length} channel(s).`,
+      },
+    );
+  }
+  return posted;
+}
+
+type RecommendationPart = Pick<
+  ChannelDigest,
+  'newRecommendations' | 'openSavings' | 'snoozesEnding' | 'realized'
+>;
+
+async function recommendationDigest(
+  deps: SendDigestDeps,
+  channel: DigestChannel,
+  d: number,
+  now: Date,
+  listLimit: number,
+  storeLimit: number,
+): Promise<RecommendationPart> {
+  const since = new Date(d * msPerDay + newRecommendationsCutoffHourUtc * 3_600_000);
+  const until = new Date(since.getTime() + msPerDay);
+  const filter = {
+    channelId: channel.channelId,
+    ...(channel.teamId === undefined ? {} : { teamId: channel.teamId }),
+  };
+  const [all, fresh] = await Promise.all([
+    deps.store.list({ ...filter, limit: storeLimit }),
+    deps.store.list({ ...filter, firstFoundSince: since, limit: storeLimit }),
+  ]);
+  const byId = new Map<string, StoredRecommendation>();
+  for (const entry of [...all, ...fresh]) byId.set(entry.recommendation.id, entry);
+  const events = byId.size === 0 ? [] : await deps.ledger.eventsFor([...byId.keys()]);
+  const eventsById = new Map<string, RecommendationEvent[]>();
+  for (const event of events) {
+    const list = eventsById.get(event.recommendationId) ?? [];
+    list.push(event);
+    eventsById.set(event.recommendationId, list);
+  }
+  const stateOf = (id: string) => deriveState(eventsById.get(id) ?? [], now);
+
+  const newOpen = fresh.filter(
+    (e) =>
+      e.firstFoundAt !== undefined &&
+      e.firstFoundAt.getTime() < until.getTime() &&
+      stateOf(e.recommendation.id).state === 'open',
+  );
+
+  let count = 0;
+  let knownMonthlyUsd = 0;
+  let unknownCount = 0;
+  const snoozes: SnoozeEnding[] = [];
+  const accepted: AcceptedRecommendation[] = [];
+  const horizon = now.getTime() + snoozeHorizonHours * 3_600_000;
+  for (const entry of all) {
+    const rec = entry.recommendation;
+    const state = stateOf(rec.id);
+    if (state.state === 'open') {
+      count += 1;
+      if (rec.monthlySavingsUsd === null) unknownCount += 1;
+      else knownMonthlyUsd += rec.monthlySavingsUsd;
+    } else if (state.state === 'snoozed' && state.snoozeUntil !== null) {
+      if (state.snoozeUntil.getTime() <= horizon)
+        snoozes.push({ ...line(entry), snoozeUntil: state.snoozeUntil });
+    } else if (state.state === 'accepted' || state.state === 'verified') {
+      const acceptedAt = lastAcceptance(eventsById.get(rec.id) ?? [], state.since);
+      if (acceptedAt)
+        accepted.push({
+          recommendationId: rec.id,
+          kind: rec.kind,
+          target: rec.target,
+          acceptedAt,
+          estimatedMonthlySavingsUsd: rec.monthlySavingsUsd,
+        });
+    }
+  }
+  snoozes.sort((a, b) => a.snoozeUntil.getTime() - b.snoozeUntil.getTime() || cmp(a.id, b.id));
+
+  // Measured through D: the acceptance day and the days after it up to D are complete.
+  const measured =
+    accepted.length === 0
+      ? []
+      : await measureRealizedSavings(
+          { warehouse: deps.warehouse, pricing: deps.pricing },
+          { events: accepted, asOf: new Date((d + 1) * msPerDay) },
+        );
+  const acceptedById = new Map(accepted.map((a) => [a.recommendationId, a]));
+  const realizedLines: RealizedLine[] = measured.map((m) => {
+    const a = acceptedById.get(m.recommendationId)!;
+    return {
+      id: m.recommendationId,
+      kind: a.kind,
+      target: a.target,
+      status: m.status,
+      realizedMonthlyUsd: m.realizedMonthlyUsd,
+      estimatedMonthlySavingsUsd: m.estimatedMonthlySavingsUsd,
+    };
+  });
+  const counts = { saved: 0, not_saved: 0, too_early: 0, unknown: 0 };
+  let savedMonthlyUsd = 0;
+  for (const r of realizedLines) {
+    counts[r.status] += 1;
+    if (r.status === 'saved' && r.realizedMonthlyUsd !== null)
+      savedMonthlyUsd += r.realizedMonthlyUsd;
+  }
+  const order = { saved: 0, not_saved: 1, too_early: 2, unknown: 3 } as const;
+  realizedLines.sort(
+    (a, b) =>
+      order[a.status] - order[b.status] ||
+      (b.realizedMonthlyUsd ?? -Infinity) - (a.realizedMonthlyUsd ?? -Infinity) ||
+      cmp(a.id, b.id),
+  );
+
+  return {
+    newRecommendations: {
+      items: newOpen.slice(0, listLimit).map(line),
+      total: newOpen.length,
+      since,
+      until,
+    },
+    openSavings: { count, knownMonthlyUsd, unknownCount, truncated: all.length >= storeLimit },
+    snoozesEnding: { items: snoozes.slice(0, listLimit), until: new Date(horizon) },
+    realized: { savedMonthlyUsd, counts, items: realizedLines.slice(0, listLimit) },
+  };
+}
+
+function line(entry: StoredRecommendation): DigestRecommendation {
+  const r = entry.recommendation;
+  return {
+    id: r.id,
+    kind: r.kind,
+    target: r.target,
+    summary: r.summary,
+    monthlySavingsUsd: r.monthlySavingsUsd,
+  };
+}
+
+/** The latest acceptance at or before the state began (a verified card began later). */
+function lastAcceptance(events: readonly RecommendationEvent[], since: Date | null): Date | null {
+  let at: Date | null = null;
+  for (const e of events) {
+    if (e.action !== 'accepted') continue;
+    if (since !== null && e.occurredAt.getTime() > since.getTime()) continue;
+    if (at === null || e.occurredAt.getTime() > at.getTime()) at = e.occurredAt;
+  }
+  return at;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
