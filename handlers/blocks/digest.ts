@@ -122,9 +122,16 @@ function newText(d: ChannelDigest): string {
 
 function openText(d: ChannelDigest): string {
   const o = d.openSavings;
-  const atLeast = o.truncated ? 'at least ' : '';
-  const unknown = o.unknownCount > 0 ? ` + ${o.unknownCount} with an unknown saving` : '';
-  return `*Open savings:* ${atLeast}${usd(o.knownMonthlyUsd)}/month across ${o.count - o.unknownCount} recommendation(s)${unknown}`;
+  if (o.count === 0) return '*Open savings:* no open recommendations';
+  const known = o.count - o.unknownCount;
+  const parts: string[] = [];
+  if (known > 0)
+    parts.push(
+      `${o.truncated ? 'at least ' : ''}${usd(o.knownMonthlyUsd)}/month across ${known} recommendation(s)`,
+    );
+  if (o.unknownCount > 0)
+    parts.push(`${o.unknownCount} recommendation(s) with an unknown saving (not counted as $0)`);
+  return `*Open savings:* ${parts.join(' + ')}${o.truncated ? ' (only the first ones were read)' : ''}`;
 }
 
 function snoozesText(d: ChannelDigest): string {

@@ -366,7 +366,7 @@ describe('sendDigest', () => {
       '*Expected:* $42.79 — median of the previous 4 Fridays · +$14.06 (+33%)',
     );
     expect(text).toContain(
-      '*Open savings:* $130.00/month across 3 recommendation(s) + 1 with an unknown saving',
+      '*Open savings:* $130.00/month across 3 recommendation(s) + 1 recommendation(s) with an unknown saving (not counted as $0)',
     );
     expect(text).toContain('Partition &lt;big&gt; &amp; wide table');
     expect(text).toContain(
