@@ -27,7 +27,8 @@ import { measureRealizedSavings, type AcceptedRecommendation } from './realized-
 // channel's recommendations with their state from the acknowledgement ledger: new ones, open
 // savings, snoozes about to end, and what accepted ones really saved (realized-savings.ts).
 //
-// Reads are shared: one costFacts and one dataRange for all channels. Each channel is posted
+// Reads are shared: one costFactsFor (no tables, no query shapes) and one dataRange for all
+// channels. Each channel is posted
 // independently; when some fail, the others still go out and the use case then throws (retryable
 // when any failure is), so the tick is redelivered — `postOnce` (the posted-messages ledger,
 // keyed by digestPostKey) keeps the channels that did get theirs from getting it twice.
@@ -101,6 +102,9 @@ export const newRecommendationsCutoffHourUtc = 8;
 /** Snoozes ending within this many hours after the digest is built are listed. */
 export const snoozeHorizonHours = 48;
 
+/** What the digest reads: totals and the dimensions a channel's scope and movers are made of. */
+const digestDimensions = ['total', 'project', 'user', 'label'] as const;
+
 /** One post per channel and day; the pipeline's posted-messages ledger dedupes on it. */
 export function digestPostKey(channelId: string, day: string): string {
   return `digest:v1:${channelId}:${day}`;
@@ -123,7 +127,7 @@ export async function sendDigest(
     end: new Date((d + 1) * msPerDay),
   };
   const [facts, range] = await Promise.all([
-    deps.warehouse.costFacts(window),
+    deps.warehouse.costFactsFor(window, digestDimensions),
     deps.warehouse.dataRange(),
   ]);
   const days = knownDays(range);

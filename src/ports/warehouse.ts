@@ -1,6 +1,7 @@
 import type {
   CostFact,
   DataRange,
+  FactDimension,
   ReservationCapacityFact,
   TableStorageFact,
   TimeWindow,
@@ -17,6 +18,12 @@ import type {
 export interface Warehouse {
   /** Daily cost quantities per attribution dimension for jobs created inside the window. */
   costFacts(window: TimeWindow): Promise<CostFact[]>;
+  /**
+   * `costFacts` of these dimensions only: readers that need no tables or query shapes (the
+   * digest) skip the two largest dimensions, and in BigQuery the stored facts are clustered by
+   * dimension, so fewer blocks are read too. No dimensions, no rows (and no query).
+   */
+  costFactsFor(window: TimeWindow, dimensions: readonly FactDimension[]): Promise<CostFact[]>;
   /** The latest storage snapshot, one row per table. */
   tableStorage(): Promise<TableStorageFact[]>;
   /** Billed reservation capacity per day; empty when no timeline data is available. */

@@ -439,7 +439,7 @@ describe('sendDigest', () => {
 
   it('a warehouse failure posts nothing and surfaces as it came', async () => {
     const failing: Warehouse = Object.create(warehouse) as Warehouse;
-    failing.costFacts = () =>
+    failing.costFactsFor = () =>
       Promise.reject(new AppError('warehouse.backendError', 'BigQuery down', { retryable: true }));
     await expect(sendDigest({ ...deps, warehouse: failing }, day)).rejects.toMatchObject({
       code: 'warehouse.backendError',
@@ -449,19 +449,24 @@ describe('sendDigest', () => {
   });
 
   it('reads one window of facts for all channels: four weeks back through the day', async () => {
-    const windows: { start: string; end: string }[] = [];
+    const reads: { start: string; end: string; dimensions: readonly string[] }[] = [];
     const spy: Warehouse = Object.create(warehouse) as Warehouse;
-    spy.costFacts = (window) => {
-      windows.push({ start: window.start.toISOString(), end: window.end.toISOString() });
-      return warehouse.costFacts(window);
+    spy.costFactsFor = (window, dimensions) => {
+      reads.push({
+        start: window.start.toISOString(),
+        end: window.end.toISOString(),
+        dimensions,
+      });
+      return warehouse.costFactsFor(window, dimensions);
     };
     await sendDigest({ ...deps, warehouse: spy, channels: [orgChannel, webChannel] }, day);
-    // One read for the digest, one for the realized savings of the org channel.
-    expect(windows[0]).toEqual({
-      start: '2026-10-30T00:00:00.000Z',
-      end: '2026-11-28T00:00:00.000Z',
-    });
-    expect(windows).toHaveLength(2);
+    expect(reads).toEqual([
+      {
+        start: '2026-10-30T00:00:00.000Z',
+        end: '2026-11-28T00:00:00.000Z',
+        dimensions: ['total', 'project', 'user', 'label'],
+      },
+    ]);
   });
 
   it('says unknown, not $0, for a day the history does not reach', async () => {

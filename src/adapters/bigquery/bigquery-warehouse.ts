@@ -409,6 +409,22 @@ const factDimensions = new Set<FactDimension>([
   'table',
 ]);
 
+function toCostFact(query: string, row: Row): CostFact {
+  const dimension = toRequiredString(query, row, 'dimension');
+  if (!factDimensions.has(dimension as FactDimension)) throw badRow(query, 'dimension', dimension);
+  return {
+    day: toDay(query, row, 'day'),
+    dimension: dimension as FactDimension,
+    key: toNullableString(row, 'key') ?? '',
+    reservationId: toNullableString(row, 'reservation_id'),
+    edition: toNullableString(row, 'edition'),
+    jobs: toNumber(query, row, 'jobs'),
+    onDemandBytesBilled: toNumber(query, row, 'on_demand_bytes_billed'),
+    reservationSlotMs: toNumber(query, row, 'reservation_slot_ms'),
+    onDemandSlotMs: toNumber(query, row, 'on_demand_slot_ms'),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Time helpers
 
@@ -540,21 +556,39 @@ export class BigQueryWarehouse implements Warehouse {
       params: { start_day: BigQuery.date(startDay), end_day: BigQuery.date(endDay) },
       types: { start_day: 'DATE', end_day: 'DATE' },
     });
+    return rows.map((row) => toCostFact(name, row));
+  }
+
+  /** costFacts restricted to `dimensions` (stored-cost-facts-for.sql, ARRAY<STRING> parameter). */
+  async costFactsFor(
+    window: TimeWindow,
+    dimensions: readonly FactDimension[],
+  ): Promise<CostFact[]> {
+    assertValidDate(window.start, 'window start');
+    assertValidDate(window.end, 'window end');
+    const wanted = [...new Set(dimensions)];
+    for (const dimension of wanted) {
+      if (!factDimensions.has(dimension))
+        throw new AppError('warehouse.invalidDimension', `not a fact dimension: ${dimension}`);
+    }
+    const startDay = isoDay(ceilTo(window.start, msPerDay));
+    const endDay = isoDay(ceilTo(window.end, msPerDay));
+    if (startDay >= endDay || wanted.length === 0) return [];
+    const name = 'stored-cost-facts-for';
+    const rows = await this.run({
+      name,
+      sql: this.renderOwn('stored-cost-facts-for.sql'),
+      params: {
+        start_day: BigQuery.date(startDay),
+        end_day: BigQuery.date(endDay),
+        dimensions: wanted,
+      },
+      types: { start_day: 'DATE', end_day: 'DATE', dimensions: ['STRING'] },
+    });
     return rows.map((row) => {
-      const dimension = toRequiredString(name, row, 'dimension');
-      if (!factDimensions.has(dimension as FactDimension))
-        throw badRow(name, 'dimension', dimension);
-      return {
-        day: toDay(name, row, 'day'),
-        dimension: dimension as FactDimension,
-        key: toNullableString(row, 'key') ?? '',
-        reservationId: toNullableString(row, 'reservation_id'),
-        edition: toNullableString(row, 'edition'),
-        jobs: toNumber(name, row, 'jobs'),
-        onDemandBytesBilled: toNumber(name, row, 'on_demand_bytes_billed'),
-        reservationSlotMs: toNumber(name, row, 'reservation_slot_ms'),
-        onDemandSlotMs: toNumber(name, row, 'on_demand_slot_ms'),
-      };
+      const fact = toCostFact(name, row);
+      if (!wanted.includes(fact.dimension)) throw badRow(name, 'dimension', fact.dimension);
+      return fact;
     });
   }
 

@@ -119,17 +119,30 @@ export class DuckDbWarehouse implements Warehouse, ExportLoader {
 
   async costFacts(window: TimeWindow): Promise<CostFact[]> {
     const rows = await this.query('cost-facts', windowParams(window));
-    return rows.map((r) => ({
-      day: dayString(r.day),
-      dimension: String(r.dimension) as FactDimension,
-      key: String(r.key),
-      reservationId: nullableString(r.reservation_id),
-      edition: nullableString(r.edition),
-      jobs: Number(r.jobs),
-      onDemandBytesBilled: Number(r.on_demand_bytes_billed),
-      reservationSlotMs: Number(r.reservation_slot_ms),
-      onDemandSlotMs: Number(r.on_demand_slot_ms),
-    }));
+    return rows.map(toCostFact);
+  }
+
+  /**
+   * The catalogue's cost-facts query filtered on its `dimension` column. The dimensions are
+   * written into the SQL as literals (each checked against the closed list first): with
+   * constants DuckDB drops the UNION ALL branches not asked for (EXPLAIN: 2 of 7 aggregations
+   * left for total + user), which it cannot know from a bound parameter.
+   */
+  async costFactsFor(
+    window: TimeWindow,
+    dimensions: readonly FactDimension[],
+  ): Promise<CostFact[]> {
+    const wanted = [...new Set(dimensions)];
+    for (const dimension of wanted) {
+      if (!factDimensions.includes(dimension))
+        throw new AppError('warehouse.invalidDimension', `not a fact dimension: ${dimension}`);
+    }
+    if (wanted.length === 0) return [];
+    const inner = renderQuery('cost-facts', { dialect: 'duckdb', tables: localTables });
+    const list = wanted.map((d) => `'${d}'`).join(', ');
+    const sql = `SELECT * FROM (\n${inner}\n) AS facts WHERE dimension IN (${list})`;
+    const reader = await this.connection.runAndReadAll(sql, windowParams(window));
+    return (reader.getRowObjectsJS() as Record<string, unknown>[]).map(toCostFact);
   }
 
   async tableStorage(): Promise<TableStorageFact[]> {
@@ -300,6 +313,29 @@ export class DuckDbWarehouse implements Warehouse, ExportLoader {
     this.connection.closeSync();
     this.instance.closeSync();
   }
+}
+
+const factDimensions: readonly FactDimension[] = [
+  'total',
+  'user',
+  'project',
+  'label',
+  'query_pattern',
+  'table',
+];
+
+function toCostFact(r: Record<string, unknown>): CostFact {
+  return {
+    day: dayString(r.day),
+    dimension: String(r.dimension) as FactDimension,
+    key: String(r.key),
+    reservationId: nullableString(r.reservation_id),
+    edition: nullableString(r.edition),
+    jobs: Number(r.jobs),
+    onDemandBytesBilled: Number(r.on_demand_bytes_billed),
+    reservationSlotMs: Number(r.reservation_slot_ms),
+    onDemandSlotMs: Number(r.on_demand_slot_ms),
+  };
 }
 
 function windowParams(window: TimeWindow): Record<string, DuckDBValue> {
