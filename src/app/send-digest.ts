@@ -20,15 +20,19 @@ import type { SlackPosts } from '../ports/slack-posts.js';
 import type { Warehouse } from '../ports/warehouse.js';
 import type { Pacer } from './pacer.js';
 import { postOnce } from './post-once.js';
-import { measureRealizedSavings, type AcceptedRecommendation } from './realized-savings.js';
+import {
+  measureRealizedSavings,
+  type AcceptedRecommendation,
+  type RealizedSaving,
+} from './realized-savings.js';
 
 // The daily digest (scheduler tick → one message per routed channel) about day D, "yesterday"
 // in UTC: spend against its expected value, trend, movers (src/domain/digest.ts), then the
 // channel's recommendations with their state from the acknowledgement ledger: new ones, open
 // savings, snoozes about to end, and what accepted ones really saved (realized-savings.ts).
 //
-// Reads are shared: one costFactsFor (no tables, no query shapes) and one dataRange for all
-// channels. Each channel is posted
+// Reads are shared: one costFactsFor (no tables, no query shapes), one dataRange and one
+// realized-savings measurement for all channels; the store and the ledger are read per channel. Each channel is posted
 // independently; when some fail, the others still go out and the use case then throws (retryable
 // when any failure is), so the tick is redelivered — `postOnce` (the posted-messages ledger,
 // keyed by digestPostKey) keeps the channels that did get theirs from getting it twice.
@@ -134,9 +138,29 @@ export async function sendDigest(
   const post: PostOnce =
     deps.postOnce ?? ((_key, channel, message) => deps.chat.postMessage(channel, message));
 
-  const posted: DigestPosted[] = [];
   const failures: { channel: string; error: unknown }[] = [];
+  const loaded: { channel: DigestChannel; recs: ChannelRecommendations }[] = [];
   for (const channel of deps.channels) {
+    try {
+      loaded.push({ channel, recs: await loadRecommendations(deps, channel, d, now, storeLimit) });
+    } catch (error) {
+      failures.push({ channel: channel.channelId, error });
+    }
+  }
+  // One measurement for every channel's accepted recommendations: a handful of warehouse reads
+  // per digest instead of per channel. Measured through D: asOf is the end of D.
+  const accepted = loaded.flatMap((l) => l.recs.accepted);
+  const measured =
+    accepted.length === 0
+      ? []
+      : await measureRealizedSavings(
+          { warehouse: deps.warehouse, pricing: deps.pricing },
+          { events: accepted, asOf: new Date((d + 1) * msPerDay) },
+        );
+  const measuredById = new Map(measured.map((m) => [m.recommendationId, m]));
+
+  const posted: DigestPosted[] = [];
+  for (const { channel, recs } of loaded) {
     try {
       const digest: ChannelDigest = {
         ...spendDigest({
@@ -149,7 +173,15 @@ export async function sendDigest(
           pricing: deps.pricing,
           moversLimit: listLimit,
         }),
-        ...(await recommendationDigest(deps, channel, d, now, listLimit, storeLimit)),
+        newRecommendations: {
+          items: recs.fresh.slice(0, listLimit),
+          total: recs.fresh.length,
+          since: recs.since,
+          until: recs.until,
+        },
+        openSavings: recs.openSavings,
+        snoozesEnding: { items: recs.snoozes.slice(0, listLimit), until: recs.snoozeHorizon },
+        realized: realizedPart(recs.accepted, measuredById, listLimit),
       };
       const result = await post(
         digestPostKey(channel.channelId, day),
@@ -185,19 +217,24 @@ export async function sendDigest(
   return posted;
 }
 
-type RecommendationPart = Pick<
-  ChannelDigest,
-  'newRecommendations' | 'openSavings' | 'snoozesEnding' | 'realized'
->;
+interface ChannelRecommendations {
+  since: Date;
+  until: Date;
+  /** New and still open, largest saving first. */
+  fresh: DigestRecommendation[];
+  openSavings: ChannelDigest['openSavings'];
+  snoozes: SnoozeEnding[];
+  snoozeHorizon: Date;
+  accepted: AcceptedRecommendation[];
+}
 
-async function recommendationDigest(
+async function loadRecommendations(
   deps: SendDigestDeps,
   channel: DigestChannel,
   d: number,
   now: Date,
-  listLimit: number,
   storeLimit: number,
-): Promise<RecommendationPart> {
+): Promise<ChannelRecommendations> {
   const since = new Date(d * msPerDay + newRecommendationsCutoffHourUtc * 3_600_000);
   const until = new Date(since.getTime() + msPerDay);
   const filter = {
@@ -208,9 +245,8 @@ async function recommendationDigest(
     deps.store.list({ ...filter, limit: storeLimit }),
     deps.store.list({ ...filter, firstFoundSince: since, limit: storeLimit }),
   ]);
-  const byId = new Map<string, StoredRecommendation>();
-  for (const entry of [...all, ...fresh]) byId.set(entry.recommendation.id, entry);
-  const events = byId.size === 0 ? [] : await deps.ledger.eventsFor([...byId.keys()]);
+  const ids = [...new Set([...all, ...fresh].map((e) => e.recommendation.id))];
+  const events = ids.length === 0 ? [] : await deps.ledger.eventsFor(ids);
   const eventsById = new Map<string, RecommendationEvent[]>();
   for (const event of events) {
     const list = eventsById.get(event.recommendationId) ?? [];
@@ -231,7 +267,7 @@ async function recommendationDigest(
   let unknownCount = 0;
   const snoozes: SnoozeEnding[] = [];
   const accepted: AcceptedRecommendation[] = [];
-  const horizon = now.getTime() + snoozeHorizonHours * 3_600_000;
+  const horizon = new Date(now.getTime() + snoozeHorizonHours * 3_600_000);
   for (const entry of all) {
     const rec = entry.recommendation;
     const state = stateOf(rec.id);
@@ -240,7 +276,7 @@ async function recommendationDigest(
       if (rec.monthlySavingsUsd === null) unknownCount += 1;
       else knownMonthlyUsd += rec.monthlySavingsUsd;
     } else if (state.state === 'snoozed' && state.snoozeUntil !== null) {
-      if (state.snoozeUntil.getTime() <= horizon)
+      if (state.snoozeUntil.getTime() <= horizon.getTime())
         snoozes.push({ ...line(entry), snoozeUntil: state.snoozeUntil });
     } else if (state.state === 'accepted' || state.state === 'verified') {
       const acceptedAt = lastAcceptance(eventsById.get(rec.id) ?? [], state.since);
@@ -255,53 +291,53 @@ async function recommendationDigest(
     }
   }
   snoozes.sort((a, b) => a.snoozeUntil.getTime() - b.snoozeUntil.getTime() || cmp(a.id, b.id));
+  return {
+    since,
+    until,
+    fresh: newOpen.map(line),
+    openSavings: { count, knownMonthlyUsd, unknownCount, truncated: all.length >= storeLimit },
+    snoozes,
+    snoozeHorizon: horizon,
+    accepted,
+  };
+}
 
-  // Measured through D: the acceptance day and the days after it up to D are complete.
-  const measured =
-    accepted.length === 0
+const statusOrder = { saved: 0, not_saved: 1, too_early: 2, unknown: 3 } as const;
+
+function realizedPart(
+  accepted: readonly AcceptedRecommendation[],
+  measured: ReadonlyMap<string, RealizedSaving>,
+  listLimit: number,
+): ChannelDigest['realized'] {
+  const lines: RealizedLine[] = accepted.flatMap((a) => {
+    const m = measured.get(a.recommendationId);
+    return m === undefined
       ? []
-      : await measureRealizedSavings(
-          { warehouse: deps.warehouse, pricing: deps.pricing },
-          { events: accepted, asOf: new Date((d + 1) * msPerDay) },
-        );
-  const acceptedById = new Map(accepted.map((a) => [a.recommendationId, a]));
-  const realizedLines: RealizedLine[] = measured.map((m) => {
-    const a = acceptedById.get(m.recommendationId)!;
-    return {
-      id: m.recommendationId,
-      kind: a.kind,
-      target: a.target,
-      status: m.status,
-      realizedMonthlyUsd: m.realizedMonthlyUsd,
-      estimatedMonthlySavingsUsd: m.estimatedMonthlySavingsUsd,
-    };
+      : [
+          {
+            id: a.recommendationId,
+            kind: a.kind,
+            target: a.target,
+            status: m.status,
+            realizedMonthlyUsd: m.realizedMonthlyUsd,
+            estimatedMonthlySavingsUsd: m.estimatedMonthlySavingsUsd,
+          },
+        ];
   });
   const counts = { saved: 0, not_saved: 0, too_early: 0, unknown: 0 };
   let savedMonthlyUsd = 0;
-  for (const r of realizedLines) {
+  for (const r of lines) {
     counts[r.status] += 1;
     if (r.status === 'saved' && r.realizedMonthlyUsd !== null)
       savedMonthlyUsd += r.realizedMonthlyUsd;
   }
-  const order = { saved: 0, not_saved: 1, too_early: 2, unknown: 3 } as const;
-  realizedLines.sort(
+  lines.sort(
     (a, b) =>
-      order[a.status] - order[b.status] ||
+      statusOrder[a.status] - statusOrder[b.status] ||
       (b.realizedMonthlyUsd ?? -Infinity) - (a.realizedMonthlyUsd ?? -Infinity) ||
       cmp(a.id, b.id),
   );
-
-  return {
-    newRecommendations: {
-      items: newOpen.slice(0, listLimit).map(line),
-      total: newOpen.length,
-      since,
-      until,
-    },
-    openSavings: { count, knownMonthlyUsd, unknownCount, truncated: all.length >= storeLimit },
-    snoozesEnding: { items: snoozes.slice(0, listLimit), until: new Date(horizon) },
-    realized: { savedMonthlyUsd, counts, items: realizedLines.slice(0, listLimit) },
-  };
+  return { savedMonthlyUsd, counts, items: lines.slice(0, listLimit) };
 }
 
 function line(entry: StoredRecommendation): DigestRecommendation {

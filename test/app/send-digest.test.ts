@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DuckDbWarehouse } from '../../src/adapters/duckdb/duckdb-warehouse.js';
 import { MemoryRecommendationStore } from '../../src/adapters/memory/memory-recommendations.js';
+import { MemorySlackPosts } from '../../src/adapters/memory/memory-slack-posts.js';
+import { createPacer } from '../../src/app/pacer.js';
 import {
   digestPostKey,
+  ledgeredPostOnce,
   newRecommendationsCutoffHourUtc,
   sendDigest,
-  type PostOnce,
   type SendDigestDeps,
 } from '../../src/app/send-digest.js';
 import type { DigestChannel } from '../../src/domain/digest.js';
@@ -245,19 +247,20 @@ function fakeChat(fail: (channel: string) => Error | null = () => null) {
   };
 }
 
-/** A posted ledger in a Map: what the pipeline's SlackPosts + postOnce do, keyed the same way. */
-function memoryPostOnce(chat: ReturnType<typeof fakeChat>): PostOnce & { keys: string[] } {
-  const byKey = new Map<string, string>();
-  const fn = async (key: string, channel: string, message: ChatMessage) => {
-    const seen = byKey.get(key);
-    if (seen !== undefined) return { ts: seen, posted: false };
-    const { ts } = await chat.postMessage(channel, message);
-    byKey.set(key, ts);
-    fn.keys.push(key);
-    return { ts, posted: true };
-  };
-  fn.keys = [] as string[];
-  return fn;
+/** The production PostOnce: the posted ledger (in memory) and the pacer on a virtual clock. */
+function ledgered(chat: ReturnType<typeof fakeChat>) {
+  const posts = new MemorySlackPosts();
+  let ms = now.getTime();
+  const pacer = createPacer({
+    clock: {
+      now: () => ms,
+      sleep: async (wait) => {
+        ms += wait;
+        await Promise.resolve();
+      },
+    },
+  });
+  return { posts, postOnce: ledgeredPostOnce({ posts, chat, pacer, clock: { now: () => now } }) };
 }
 
 let chat: ReturnType<typeof fakeChat>;
@@ -378,22 +381,22 @@ describe('sendDigest', () => {
   });
 
   it('posts each channel once when the same tick is delivered twice', async () => {
-    const once = memoryPostOnce(chat);
-    await sendDigest({ ...deps, postOnce: once }, day);
-    const again = await sendDigest({ ...deps, postOnce: once }, day);
+    const { posts, postOnce } = ledgered(chat);
+    await sendDigest({ ...deps, postOnce }, day);
+    const again = await sendDigest({ ...deps, postOnce }, day);
     expect(chat.posts).toHaveLength(3);
     expect(again.map((r) => [r.channel, r.posted, r.ts])).toEqual([
       ['C0FINOPS', false, '1764316800.000101'],
       ['C0WEB', false, '1764316800.000102'],
       ['C0SALES', false, '1764316800.000103'],
     ]);
-    expect(once.keys).toEqual([
-      digestPostKey('C0FINOPS', day),
-      digestPostKey('C0WEB', day),
-      digestPostKey('C0SALES', day),
+    expect(posts.rows.map((r) => [r.postKey, r.channelId, r.kind, r.messageTs])).toEqual([
+      [digestPostKey('C0FINOPS', day), 'C0FINOPS', 'digest', '1764316800.000101'],
+      ['digest:v1:C0WEB:2026-11-27', 'C0WEB', 'digest', '1764316800.000102'],
+      ['digest:v1:C0SALES:2026-11-27', 'C0SALES', 'digest', '1764316800.000103'],
     ]);
     // Another day is another digest.
-    await sendDigest({ ...deps, postOnce: once }, '2026-11-26');
+    await sendDigest({ ...deps, postOnce }, '2026-11-26');
     expect(chat.posts).toHaveLength(6);
   });
 
@@ -401,27 +404,85 @@ describe('sendDigest', () => {
     let down = true;
     chat = fakeChat((channel) =>
       down && channel === 'C0WEB'
-        ? new AppError('slack.rate_limited', 'chat.postMessage: rate limited', { retryable: true })
+        ? new AppError('slack.http_error', 'chat.postMessage: HTTP 503', { retryable: true })
         : null,
     );
-    const once = memoryPostOnce(chat);
-    const error = await sendDigest({ ...deps, chat, postOnce: once }, day).then(
+    const { postOnce } = ledgered(chat);
+    const error = await sendDigest({ ...deps, chat, postOnce }, day).then(
       () => null,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(AppError);
     expect(error).toMatchObject({ code: 'digest.post_failed', retryable: true });
-    expect((error as AppError).message).toContain('C0WEB: slack.rate_limited');
+    expect((error as AppError).message).toContain('C0WEB: slack.http_error');
     expect(chat.posts.map((p) => p.channel)).toEqual(['C0FINOPS', 'C0SALES']);
 
     down = false;
-    const results = await sendDigest({ ...deps, chat, postOnce: once }, day);
+    const results = await sendDigest({ ...deps, chat, postOnce }, day);
     expect(results.map((r) => [r.channel, r.posted])).toEqual([
       ['C0FINOPS', false],
       ['C0WEB', true],
       ['C0SALES', false],
     ]);
     expect(chat.posts.map((p) => p.channel)).toEqual(['C0FINOPS', 'C0SALES', 'C0WEB']);
+  });
+
+  it('a store failure for one channel does not stop the others', async () => {
+    const store = recommendations();
+    const list = store.list.bind(store);
+    store.list = (filter) =>
+      filter.channelId === 'C0WEB'
+        ? Promise.reject(new AppError('store.unavailable', 'store down', { retryable: true }))
+        : list(filter);
+    await expect(sendDigest({ ...deps, store }, day)).rejects.toMatchObject({
+      code: 'digest.post_failed',
+      retryable: true,
+    });
+    expect(chat.posts.map((p) => p.channel)).toEqual(['C0FINOPS', 'C0SALES']);
+  });
+
+  it('measures realized savings once for all channels', async () => {
+    const store = recommendations();
+    store.put(
+      rec('r-web-accepted', {
+        channelId: 'C0WEB',
+        firstFoundAt: at('2026-11-01T05:00:00Z'),
+        recommendation: { kind: 'pricing_model', target: 'proj-b', monthlySavingsUsd: 50 },
+      }),
+    );
+    const ledger = ledgerWithEvents();
+    ledger.rows.push(
+      ackEvent({
+        recommendationId: 'r-web-accepted',
+        action: 'accepted',
+        occurredAt: at('2026-11-10T15:00:00Z'),
+      }),
+    );
+    let fullReads = 0;
+    const spy: Warehouse = Object.create(warehouse) as Warehouse;
+    spy.costFacts = (window) => {
+      fullReads += 1;
+      return warehouse.costFacts(window);
+    };
+    const [org, web] = await sendDigest({ ...deps, store, ledger, warehouse: spy }, day);
+    expect(fullReads).toBe(1);
+    expect(org!.digest.realized.counts).toEqual({
+      saved: 1,
+      not_saved: 0,
+      too_early: 1,
+      unknown: 0,
+    });
+    // proj-b cost the same $12.50 a day before and after (D itself is outside the after-window).
+    expect(web!.digest.realized.items).toEqual([
+      {
+        id: 'r-web-accepted',
+        kind: 'pricing_model',
+        target: 'proj-b',
+        status: 'not_saved',
+        realizedMonthlyUsd: 0,
+        estimatedMonthlySavingsUsd: 50,
+      },
+    ]);
   });
 
   it('a permanent failure (bot not in the channel) is not retryable', async () => {
