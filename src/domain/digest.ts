@@ -171,8 +171,16 @@ export const dayText = (n: number): string => utcDay(new Date(n * msPerDay));
 
 function inScope(fact: CostFact, scope: DigestScope): boolean {
   if (scope.dimension === 'org') return fact.dimension === 'total';
-  if (scope.dimension === 'none') return false;
-  return fact.dimension === scope.dimension && scope.keys.includes(fact.key);
+  return ownKey(fact, scope);
+}
+
+/** A fact of the scope's own dimension and keys; emails match whatever their case. */
+function ownKey(fact: CostFact, scope: DigestScope): boolean {
+  if (scope.dimension === 'org' || scope.dimension === 'none') return false;
+  if (fact.dimension !== scope.dimension) return false;
+  if (scope.dimension !== 'user') return scope.keys.includes(fact.key);
+  const key = fact.key.toLowerCase();
+  return scope.keys.some((k) => k.toLowerCase() === key);
 }
 
 /** Known spend per day number; days without facts are absent (the caller knows the range). */
@@ -320,9 +328,7 @@ export function topMovers(
     const d = dayNumber(fact.day);
     if (d !== day && d !== previous) continue;
     const eligible =
-      scope.dimension === 'org'
-        ? moverDimensions.includes(fact.dimension)
-        : fact.dimension === scope.dimension && scope.keys.includes(fact.key);
+      scope.dimension === 'org' ? moverDimensions.includes(fact.dimension) : ownKey(fact, scope);
     if (!eligible) continue;
     const key = `${fact.dimension}:${fact.key}`;
     const entry = sums.get(key) ?? { usd: 0, previousUsd: 0 };

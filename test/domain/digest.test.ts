@@ -98,6 +98,12 @@ describe('money per fact and per day', () => {
     expect(spendByDay(facts, org, pricing).get(D)).toBeCloseTo(100, 9);
   });
 
+  it('matches a user scope’s emails whatever their case (routing files are hand-written)', () => {
+    const facts = [fact(D, 12, 'user', 'ana@example.com'), fact(D, 5, 'user', 'bo@example.com')];
+    const spend = spendByDay(facts, { dimension: 'user', keys: ['Ana@Example.com'] }, pricing);
+    expect(spend.get(D)).toBeCloseTo(12, 9);
+  });
+
   it('knows whole days: the cut first day is left out, the last job’s day is in', () => {
     expect(
       knownDays({
