@@ -32,10 +32,12 @@ import {
 // savings, snoozes about to end, and what accepted ones really saved (realized-savings.ts).
 //
 // Reads are shared: one costFactsFor (no tables, no query shapes), one dataRange and one
-// realized-savings measurement for all channels; the store and the ledger are read per channel. Each channel is posted
-// independently; when some fail, the others still go out and the use case then throws (retryable
-// when any failure is), so the tick is redelivered — `postOnce` (the posted-messages ledger,
-// keyed by digestPostKey) keeps the channels that did get theirs from getting it twice.
+// realized-savings measurement for all channels; the store and the ledger are read per channel.
+// Each channel is posted independently; when some fail, the others still go out and the use case
+// then throws (retryable when any failure is), so the tick is redelivered — `postOnce` (the
+// posted-messages ledger, keyed by digestPostKey) keeps the channels that did get theirs from
+// getting it twice. A channel without a spend scope and with nothing to say about its
+// recommendations gets no message: an empty digest every morning is noise.
 
 /**
  * Posts unless a message with this key was already posted; answers the (first) post's ts and
@@ -90,9 +92,13 @@ export interface DigestOptions {
 
 export interface DigestPosted {
   channel: string;
-  ts: string;
-  /** False when the posted ledger already held this channel's digest (a redelivered tick). */
-  posted: boolean;
+  /**
+   * `already_posted`: the posted ledger held this channel's digest (a redelivered tick);
+   * `nothing_to_report`: a recommendations-only channel with no recommendations in any state.
+   */
+  status: 'posted' | 'already_posted' | 'nothing_to_report';
+  /** The message's ts; null when nothing was posted. */
+  ts: string | null;
   digest: ChannelDigest;
 }
 
@@ -183,6 +189,10 @@ export async function sendDigest(
         snoozesEnding: { items: recs.snoozes.slice(0, listLimit), until: recs.snoozeHorizon },
         realized: realizedPart(recs.accepted, measuredById, listLimit),
       };
+      if (nothingToReport(digest)) {
+        posted.push({ channel: channel.channelId, status: 'nothing_to_report', ts: null, digest });
+        continue;
+      }
       const result = await post(
         digestPostKey(channel.channelId, day),
         channel.channelId,
@@ -190,8 +200,8 @@ export async function sendDigest(
       );
       posted.push({
         channel: channel.channelId,
+        status: result.posted === false ? 'already_posted' : 'posted',
         ts: result.ts,
-        posted: result.posted ?? true,
         digest,
       });
     } catch (error) {
@@ -206,7 +216,7 @@ export async function sendDigest(
       .join(', ');
     throw new AppError(
       'digest.post_failed',
-      `digest for ${day}: ${failures.length} of ${deps.channels.length} channel(s) failed (${detail}); ${posted.length} posted`,
+      `digest for ${day}: ${failures.length} of ${deps.channels.length} channel(s) failed (${detail}); ${posted.filter((p) => p.status !== 'nothing_to_report').length} posted`,
       {
         cause: failures.map((f) => ({ channel: f.channel, error: f.error })),
         retryable,
@@ -338,6 +348,17 @@ function realizedPart(
       cmp(a.id, b.id),
   );
   return { savedMonthlyUsd, counts, items: lines.slice(0, listLimit) };
+}
+
+function nothingToReport(d: ChannelDigest): boolean {
+  const realized = d.realized.counts;
+  return (
+    d.spend === null &&
+    d.newRecommendations.total === 0 &&
+    d.openSavings.count === 0 &&
+    d.snoozesEnding.items.length === 0 &&
+    realized.saved + realized.not_saved + realized.too_early + realized.unknown === 0
+  );
 }
 
 function line(entry: StoredRecommendation): DigestRecommendation {

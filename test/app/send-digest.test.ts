@@ -179,6 +179,12 @@ function recommendations(): MemoryRecommendationStore {
       firstFoundAt: at('2026-11-20T05:00:00Z'),
       recommendation: { kind: 'sql_antipattern', target: 'h-carl', monthlySavingsUsd: 15 },
     }),
+    // The recommendations-only channel's.
+    rec('r-sales', {
+      channelId: 'C0SALES',
+      firstFoundAt: at('2026-11-01T05:00:00Z'),
+      recommendation: { monthlySavingsUsd: 25 },
+    }),
     // Another channel's.
     rec('r-web', {
       channelId: 'C0WEB',
@@ -291,10 +297,10 @@ const textOf = (message: ChatMessage) =>
 describe('sendDigest', () => {
   it('posts one digest per channel with the day’s spend against the same-weekday median', async () => {
     const results = await sendDigest(deps, day);
-    expect(results.map((r) => [r.channel, r.ts, r.posted])).toEqual([
-      ['C0FINOPS', '1764316800.000101', true],
-      ['C0WEB', '1764316800.000102', true],
-      ['C0SALES', '1764316800.000103', true],
+    expect(results.map((r) => [r.channel, r.ts, r.status])).toEqual([
+      ['C0FINOPS', '1764316800.000101', 'posted'],
+      ['C0WEB', '1764316800.000102', 'posted'],
+      ['C0SALES', '1764316800.000103', 'posted'],
     ]);
     expect(chat.posts.map((p) => p.channel)).toEqual(['C0FINOPS', 'C0WEB', 'C0SALES']);
 
@@ -385,10 +391,10 @@ describe('sendDigest', () => {
     await sendDigest({ ...deps, postOnce }, day);
     const again = await sendDigest({ ...deps, postOnce }, day);
     expect(chat.posts).toHaveLength(3);
-    expect(again.map((r) => [r.channel, r.posted, r.ts])).toEqual([
-      ['C0FINOPS', false, '1764316800.000101'],
-      ['C0WEB', false, '1764316800.000102'],
-      ['C0SALES', false, '1764316800.000103'],
+    expect(again.map((r) => [r.channel, r.status, r.ts])).toEqual([
+      ['C0FINOPS', 'already_posted', '1764316800.000101'],
+      ['C0WEB', 'already_posted', '1764316800.000102'],
+      ['C0SALES', 'already_posted', '1764316800.000103'],
     ]);
     expect(posts.rows.map((r) => [r.postKey, r.channelId, r.kind, r.messageTs])).toEqual([
       [digestPostKey('C0FINOPS', day), 'C0FINOPS', 'digest', '1764316800.000101'],
@@ -419,10 +425,10 @@ describe('sendDigest', () => {
 
     down = false;
     const results = await sendDigest({ ...deps, chat, postOnce }, day);
-    expect(results.map((r) => [r.channel, r.posted])).toEqual([
-      ['C0FINOPS', false],
-      ['C0WEB', true],
-      ['C0SALES', false],
+    expect(results.map((r) => [r.channel, r.status])).toEqual([
+      ['C0FINOPS', 'already_posted'],
+      ['C0WEB', 'posted'],
+      ['C0SALES', 'already_posted'],
     ]);
     expect(chat.posts.map((p) => p.channel)).toEqual(['C0FINOPS', 'C0SALES', 'C0WEB']);
   });
@@ -534,6 +540,19 @@ describe('sendDigest', () => {
     const [org] = await sendDigest({ ...deps, channels: [orgChannel] }, '2026-11-28');
     expect(org!.digest.spend!.usd).toBeNull();
     expect(textOf(chat.posts[0]!.message)).toContain('*Spend on 2026-11-28:* unknown');
+  });
+
+  it('posts nothing to a recommendations-only channel with nothing to report', async () => {
+    const quiet: DigestChannel = {
+      channelId: 'C0QUIET',
+      scope: { dimension: 'none', reason: 'tables only' },
+    };
+    const results = await sendDigest({ ...deps, channels: [quiet, webChannel] }, day);
+    expect(results.map((r) => [r.channel, r.status, r.ts])).toEqual([
+      ['C0QUIET', 'nothing_to_report', null],
+      ['C0WEB', 'posted', '1764316800.000101'],
+    ]);
+    expect(chat.posts.map((p) => p.channel)).toEqual(['C0WEB']);
   });
 
   it('rejects a day that is not YYYY-MM-DD', async () => {
