@@ -48,13 +48,17 @@ export interface BqcostCommandDeps {
 export type ParsedCommand =
   | { kind: 'query'; query: CostQuery }
   | { kind: 'me'; period: Period }
+  | { kind: 'recsMine'; recKind: RecommendationKind | null }
   | { kind: 'help'; problem: string | null };
 
 const usage = [
   ['help', 'this list'],
   ['summary [7d|30d|mtd]', 'spend for the period (default 7d)'],
   ['top users|projects|labels|queries|tables [7d|30d|mtd]', 'the costliest ten'],
-  ['recs [kind]', `open recommendations, optionally one kind (${recommendationKinds.join(', ')})`],
+  [
+    'recs [kind] [mine]',
+    `open recommendations, optionally one kind (${recommendationKinds.join(', ')}); \`mine\`: only yours`,
+  ],
   ['anomalies', 'days that cost more than expected'],
   ['me [7d|30d|mtd]', 'your own spend, by your Slack email'],
   ['rec <id>', 'one recommendation in full: cost lines, evidence and the fix'],
@@ -96,10 +100,17 @@ export function parseBqcost(text: string): ParsedCommand {
       };
     }
     case 'recs': {
-      const kind = args[0];
-      if (args.length > 1 || (kind !== undefined && !isKind(kind)))
-        return help(`\`recs\` takes one kind: ${recommendationKinds.join(', ')}.`);
-      return { kind: 'query', query: { kind: 'recs', recKind: kind ?? null } };
+      // `recs [kind] [mine]`, in either order.
+      const mine = args.filter((a) => a === 'mine').length;
+      const kinds = args.filter((a) => a !== 'mine');
+      const kind = kinds[0];
+      if (mine > 1 || kinds.length > 1 || (kind !== undefined && !isKind(kind)))
+        return help(
+          `\`recs\` takes at most one kind (${recommendationKinds.join(', ')}) and \`mine\`.`,
+        );
+      return mine === 1
+        ? { kind: 'recsMine', recKind: kind ?? null }
+        : { kind: 'query', query: { kind: 'recs', recKind: kind ?? null } };
     }
     case 'anomalies':
       if (args.length > 0) return help('`anomalies` takes no arguments.');
@@ -183,7 +194,7 @@ export function bqcostCommand(deps: BqcostCommandDeps) {
       await ack(ephemeral(helpMessage(parsed.problem, command.text ?? '')));
       return;
     }
-    const pending = resolveAnswer(deps, parsed, command.user_id).then(
+    const pending = resolveAnswer(deps, parsed, command.user_id, command.team_id).then(
       renderAnswer,
       (error: unknown) => {
         deps.onError?.(error);
@@ -214,8 +225,15 @@ async function resolveAnswer(
   deps: BqcostCommandDeps,
   parsed: Exclude<ParsedCommand, { kind: 'help' }>,
   userId: string,
+  teamId: string,
 ): Promise<QueryAnswer | ChatMessage> {
   if (parsed.kind === 'query') return deps.answer(parsed.query);
+  if (parsed.kind === 'recsMine')
+    return deps.answer({
+      kind: 'recs',
+      recKind: parsed.recKind,
+      owner: { slackId: userId, teamId },
+    });
   const email = await deps.chat.userEmail(userId);
   if (email === null) return noEmailMessage;
   return deps.answer({ kind: 'me', email, period: parsed.period });
@@ -332,14 +350,31 @@ function renderTop(a: TopAnswer): ChatMessage {
 }
 
 function renderRecs(a: RecsAnswer): ChatMessage {
-  const title = a.recKind === null ? 'Recommendations' : `Recommendations: ${a.recKind}`;
+  const noun = a.mine === null ? 'Recommendations' : 'Your recommendations';
+  const title = a.recKind === null ? noun : `${noun}: ${a.recKind}`;
   if (a.recommendations.length === 0)
-    return { text: `${title} (0)`, blocks: [header(title), section('No open recommendations.')] };
+    return {
+      text: `${title} (0)`,
+      blocks: [
+        header(title),
+        section(
+          a.mine === null
+            ? 'No open recommendations.'
+            : 'Nothing open that you own. Owners come from the routing file (projects, datasets, tables, labels, users).',
+        ),
+      ],
+    };
   const blocks: Block[] = [header(title)];
   for (const r of a.recommendations) {
+    const state = a.mine?.states[r.id];
+    const channel = a.mine?.channels[r.id];
+    const where =
+      state === undefined
+        ? ''
+        : ` · ${state.state === 'snoozed' && state.snoozeUntil ? `snoozed until ${state.snoozeUntil.toISOString().slice(0, 10)}` : state.state}${channel && /^[CG][A-Z0-9]+$/.test(channel) ? ` · card in <#${channel}>` : ''}`;
     blocks.push(
       section(
-        `*${escapeMrkdwn(r.summary)}*\n${escapeMrkdwn(r.kind)} · \`${escapeMrkdwn(r.target)}\` · saves ${usd(r.monthlySavingsUsd)} per month · ${r.confidence} confidence`,
+        `*${escapeMrkdwn(r.summary)}*\n${escapeMrkdwn(r.kind)} · \`${escapeMrkdwn(r.target)}\` · saves ${usd(r.monthlySavingsUsd)} per month · ${r.confidence} confidence${where}\n\`${escapeMrkdwn(r.id)}\``,
       ),
     );
   }

@@ -1,8 +1,12 @@
 import type { Anomaly, Recommendation, RecommendationKind } from '../domain/analysis.js';
 import type { AttributionDimension, TimeWindow } from '../domain/facts.js';
 import type { LintFinding, TableUsageFact } from '../domain/context.js';
+import { deriveState, type RecommendationState } from '../domain/ledger.js';
 import { bytesPerTib, parseStorageBillingModel, storageUsdPerMonth } from '../domain/pricing.js';
 import { msPerDay, startOfUtcDay } from '../domain/timestamps.js';
+import { AppError } from '../errors.js';
+import type { AckLedger } from '../ports/ledger.js';
+import type { RecommendationStore, StoredRecommendation } from '../ports/recommendations.js';
 import type { TableMeta } from '../ports/sql-inspector.js';
 import type { JobDetail } from '../ports/warehouse.js';
 import { analyzeCosts, type DailyCost, type KeyedCost } from './analyze.js';
@@ -26,7 +30,12 @@ export type TopDimension = keyof typeof topDimensions;
 export type CostQuery =
   | { kind: 'summary'; period: Period }
   | { kind: 'top'; dimension: TopDimension; period: Period }
-  | { kind: 'recs'; recKind: RecommendationKind | null }
+  | {
+      kind: 'recs';
+      recKind: RecommendationKind | null;
+      /** `recs mine`: only the stored recommendations this Slack user owns, in their team. */
+      owner?: { slackId: string; teamId: string };
+    }
   | { kind: 'anomalies' }
   | { kind: 'rec'; id: string }
   | { kind: 'table'; table: string }
@@ -59,6 +68,8 @@ export interface RecsAnswer {
   recKind: RecommendationKind | null;
   total: number;
   recommendations: Recommendation[];
+  /** `recs mine`: each one's state (open or snoozed) and the channel its card is in. */
+  mine: { states: Record<string, RecommendationState>; channels: Record<string, string> } | null;
 }
 
 export interface AnomaliesAnswer {
@@ -153,7 +164,80 @@ export const answerRows = 10;
 /** The window recommendations and anomalies are computed over. */
 export const findingsWindowDays = 30;
 
-export async function answerQuery(deps: RunAnalysisDeps, query: CostQuery): Promise<QueryAnswer> {
+export interface AnswerQueryDeps extends RunAnalysisDeps {
+  /** Stored recommendations (owner routing): `recs mine` needs them; absent = not available. */
+  recommendations?: RecommendationStore;
+  /** Their acknowledgement ledger: acted-on ones are left out of `recs mine`. */
+  ledger?: AckLedger;
+  clock?: { now(): Date };
+}
+
+export interface OwnedRecommendation {
+  stored: StoredRecommendation;
+  state: RecommendationState;
+}
+
+/**
+ * The recommendations a Slack user owns that still want something from them: open or snoozed
+ * (accepted, dismissed and verified ones are done). Without a ledger every one counts as open.
+ */
+export async function ownedRecommendations(
+  deps: { recommendations: RecommendationStore; ledger?: AckLedger },
+  filter: { ownerSlackId: string; teamId?: string; kind?: RecommendationKind },
+  now: Date,
+): Promise<OwnedRecommendation[]> {
+  const stored = await deps.recommendations.list({ ...filter, limit: 100 });
+  const events =
+    deps.ledger && stored.length > 0
+      ? await deps.ledger.eventsFor(stored.map((s) => s.recommendation.id))
+      : [];
+  return stored
+    .map((s) => ({
+      stored: s,
+      state: deriveState(
+        events.filter((e) => e.recommendationId === s.recommendation.id),
+        now,
+      ),
+    }))
+    .filter((o) => o.state.state === 'open' || o.state.state === 'snoozed');
+}
+
+async function answerMyRecs(
+  deps: AnswerQueryDeps,
+  recKind: RecommendationKind | null,
+  owner: { slackId: string; teamId: string },
+): Promise<RecsAnswer> {
+  if (!deps.recommendations) {
+    throw new AppError('recs.no_store', 'recs mine: no recommendation store configured', {
+      userMessage:
+        '`recs mine` needs the recommendation store (cards posted by owner routing), which is not set up here. Try `recs`.',
+    });
+  }
+  const owned = await ownedRecommendations(
+    { recommendations: deps.recommendations, ...(deps.ledger ? { ledger: deps.ledger } : {}) },
+    {
+      ownerSlackId: owner.slackId,
+      teamId: owner.teamId,
+      ...(recKind === null ? {} : { kind: recKind }),
+    },
+    deps.clock?.now() ?? new Date(),
+  );
+  const shown = owned.slice(0, answerRows);
+  return {
+    kind: 'recs',
+    recKind,
+    total: owned.length,
+    recommendations: shown.map((o) => o.stored.recommendation),
+    mine: {
+      states: Object.fromEntries(shown.map((o) => [o.stored.recommendation.id, o.state])),
+      channels: Object.fromEntries(
+        shown.map((o) => [o.stored.recommendation.id, o.stored.channelId]),
+      ),
+    },
+  };
+}
+
+export async function answerQuery(deps: AnswerQueryDeps, query: CostQuery): Promise<QueryAnswer> {
   switch (query.kind) {
     case 'summary': {
       const a = await analyzeCosts(deps, await periodOptions(deps, query.period));
@@ -182,6 +266,7 @@ export async function answerQuery(deps: RunAnalysisDeps, query: CostQuery): Prom
       };
     }
     case 'recs': {
+      if (query.owner) return answerMyRecs(deps, query.recKind, query.owner);
       const full = await runAnalysis(deps, { windowDays: findingsWindowDays });
       const all = full.result.recommendations.filter(
         (r) => query.recKind === null || r.kind === query.recKind,
@@ -191,6 +276,7 @@ export async function answerQuery(deps: RunAnalysisDeps, query: CostQuery): Prom
         recKind: query.recKind,
         total: all.length,
         recommendations: all.slice(0, answerRows),
+        mine: null,
       };
     }
     case 'anomalies': {

@@ -182,7 +182,8 @@ describe('/bqcost subcommands', () => {
     ['summary 9y', '`summary` takes 7d, 30d, mtd'],
     ['top', '`top` needs one of users, projects, labels, queries, tables'],
     ['top users forever', 'the period is one of'],
-    ['recs nonsense', '`recs` takes one kind'],
+    ['recs nonsense', '`recs` takes at most one kind'],
+    ['recs mine mine', '`recs` takes at most one kind'],
     ['anomalies now', '`anomalies` takes no arguments'],
   ])('unknown or malformed %j gets help, not an error', async (text, hint) => {
     const reply = await command(text);
