@@ -126,9 +126,18 @@ function safeString(value: unknown): string {
 interface Context {
   labels: LogLabels;
   trace?: string;
+  projectId?: string;
 }
 const contexts = new WeakMap<object, Context>();
-const projects = new WeakMap<object, string | undefined>();
+
+// pino makes a child with Object.create(parent), so a plain `.child()` finds its parent's here.
+function contextOf(instance: object): Context | undefined {
+  for (let at: object | null = instance; at !== null; at = Object.getPrototypeOf(at) as object) {
+    const context = contexts.get(at);
+    if (context) return context;
+  }
+  return undefined;
+}
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const secrets = (options.secrets ?? []).filter((s): s is string => typeof s === 'string');
@@ -161,7 +170,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         censor: redacted,
       },
       mixin: (_object, _level, instance) => {
-        const context = contexts.get(instance);
+        const context = contextOf(instance);
         if (!context) return {};
         const fields: Record<string, unknown> = {};
         if (Object.keys(context.labels).length > 0) fields[labelsKey] = context.labels;
@@ -171,8 +180,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
     stream as pino.DestinationStream,
   );
-  projects.set(logger, options.projectId);
-  contexts.set(logger, { labels: { ...options.labels } });
+  contexts.set(logger, {
+    labels: { ...options.labels },
+    ...(options.projectId ? { projectId: options.projectId } : {}),
+  });
   return logger;
 }
 
@@ -184,12 +195,12 @@ export function withContext(
   logger: Logger,
   context: { labels?: LogLabels; traceHeader?: string | null },
 ): Logger {
-  const parent = contexts.get(logger) ?? { labels: {} };
+  const parent = contextOf(logger) ?? { labels: {} };
   const child = logger.child({});
-  const projectId = projects.get(logger);
-  projects.set(child, projectId);
+  const projectId = parent.projectId;
   const traceId = context.traceHeader ? traceIdFrom(context.traceHeader) : null;
   contexts.set(child, {
+    ...parent,
     labels: { ...parent.labels, ...context.labels },
     trace:
       traceId === null

@@ -62,6 +62,13 @@ describe('logger: Cloud Logging format', () => {
     });
     expect(deep?.[traceKey]).toBe('projects/acme-prod/traces/105445aa7843bc8bf206b12000100000');
     expect(lines[1]?.split(labelsKey)).toHaveLength(2);
+    // a plain pino child keeps its parent's labels and trace
+    grandchild.child({ key: 'k1' }).info('plain child');
+    expect(json()[2]).toMatchObject({
+      key: 'k1',
+      [labelsKey]: { topic: 'bqcost-notifications' },
+      [traceKey]: deep?.[traceKey],
+    });
   });
 
   it('reads W3C traceparent and Cloud trace headers, and ignores junk', () => {
