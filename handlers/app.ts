@@ -1,14 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { CostQuery, QueryAnswer } from '../src/app/answer-query.js';
+import type { EscalationDeps } from '../src/app/escalate.js';
 import { AppError } from '../src/errors.js';
 import type { Chat } from '../src/ports/chat.js';
-import { slashCommands } from '../src/slack-ids.js';
+import { anomalyAlertActions, slashCommands } from '../src/slack-ids.js';
+import type { DedupeStore } from '../src/ports/dedupe.js';
 import type { AckLedger } from '../src/ports/ledger.js';
 import type { RecommendationStore } from '../src/ports/recommendations.js';
-import { recommendationCardActions, recommendationViews } from '../src/slack-ids.js';
+import { botEvents, recommendationCardActions, recommendationViews } from '../src/slack-ids.js';
+import { anomalyAck } from './actions/anomaly-ack.js';
 import { recommendationButtons } from './actions/recommendation-buttons.js';
 import { bqcostCommand } from './commands/bqcost.js';
+import { appHomeOpened } from './events/app-home.js';
+import { isEventNotProcessed, oncePerEvent } from './events/dedupe.js';
 import { dismissSubmission } from './views/dismiss.js';
 import { snoozeSubmission } from './views/snooze.js';
 
@@ -30,6 +35,18 @@ export interface SlackAppDeps {
   endpoint?: string;
   /** Recommendation cards (buttons and modals); absent = no card listeners registered. */
   recommendations?: RecommendationCardDeps;
+  /** Events API listeners (App Home); absent = none registered. */
+  events?: EventDeps;
+  /** The Acknowledge button on anomaly alerts (src/app/escalate.ts); absent = not registered. */
+  alerts?: { escalation: EscalationDeps; audit?: (entry: Record<string, unknown>) => void };
+}
+
+export interface EventDeps {
+  /** Durable record of handled event_ids (Slack retries deliveries). */
+  dedupe: DedupeStore;
+  clock?: { now(): Date };
+  /** How long App Home waits for the viewer's spend before publishing without it; 1500 ms. */
+  spendBudgetMs?: number;
 }
 
 export interface RecommendationCardDeps {
@@ -50,6 +67,8 @@ export interface SlackApp {
   requestListener: (req: IncomingMessage, res: ServerResponse) => void;
   /** The slash commands registered, for the manifest check. */
   commands: readonly string[];
+  /** The Events API event types listened to, for the manifest check. */
+  events: readonly string[];
 }
 
 /** Replay window, both directions (Bolt itself only rejects old timestamps). */
@@ -111,7 +130,42 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
       dismissSubmission(ackDeps),
     );
   }
+  const events: string[] = [];
+  if (deps.events) {
+    const ev = deps.events;
+    const clock = ev.clock ?? { now: () => new Date() };
+    events.push(botEvents.appHomeOpened);
+    app.event(
+      botEvents.appHomeOpened,
+      oncePerEvent(
+        { dedupe: ev.dedupe, clock, onError },
+        appHomeOpened({
+          chat: deps.chat,
+          answer: deps.answer,
+          clock,
+          onError,
+          ...(deps.recommendations
+            ? {
+                recommendations: {
+                  store: deps.recommendations.store,
+                  ledger: deps.recommendations.ledger,
+                },
+              }
+            : {}),
+          ...(ev.spendBudgetMs === undefined ? {} : { spendBudgetMs: ev.spendBudgetMs }),
+        }),
+      ),
+    );
+  }
+  if (deps.alerts) {
+    app.action(
+      { type: 'block_actions', action_id: anomalyAlertActions.acknowledge },
+      anomalyAck({ ...deps.alerts, onError }),
+    );
+  }
   app.error((error) => {
+    // An event that failed retryably answers 500 so Slack retries it (already reported).
+    if (isEventNotProcessed(error)) return Promise.reject(error);
     onError(error);
     return Promise.resolve();
   });
@@ -123,7 +177,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     }
     void receiver.requestListener(req, res);
   };
-  return { app, receiver, requestListener, commands };
+  return { app, receiver, requestListener, commands, events };
 }
 
 /** Missing header: Bolt's verification rejects it (ssl_check aside); present: |now − ts| ≤ 300 s. */

@@ -4,6 +4,8 @@
 export type Block = Record<string, unknown>;
 
 export const maxBlocks = 50;
+/** A modal or the App Home tab. */
+export const maxViewBlocks = 100;
 export const maxSectionChars = 3000;
 const bars = '▁▂▃▄▅▆▇█';
 
@@ -33,10 +35,10 @@ export function divider(): Block {
   return { type: 'divider' };
 }
 
-/** At most `maxBlocks`: the last kept block says how many were left out. */
-export function capBlocks(blocks: readonly Block[]): Block[] {
-  if (blocks.length <= maxBlocks) return [...blocks];
-  const kept = blocks.slice(0, maxBlocks - 1);
+/** At most `max` (a message's 50 by default): the last kept block says how many were left out. */
+export function capBlocks(blocks: readonly Block[], max = maxBlocks): Block[] {
+  if (blocks.length <= max) return [...blocks];
+  const kept = blocks.slice(0, max - 1);
   return [...kept, context(`…${blocks.length - kept.length} more not shown`)];
 }
 

@@ -31,6 +31,28 @@ export const recommendationViewInputs = {
   dismissText: { block: 'dismiss_text', action: 'dismiss_text' },
 } as const;
 
+/** The App Home tab (handlers/events/app-home.ts). */
+export const homeView = {
+  callbackId: 'bqcost_home',
+} as const;
+
+/** Events API subscriptions: manifest.yml declares exactly these (test/handlers/manifest.test.ts). */
+export const botEvents = {
+  appHomeOpened: 'app_home_opened',
+} as const;
+
+/**
+ * The bot scopes the code needs, each for the Web API methods and features that use it; manifest.yml
+ * asks for exactly these.
+ */
+export const requiredBotScopes = {
+  commands: ['/bqcost'],
+  'chat:write': ['chat.postMessage', 'chat.postEphemeral', 'chat.update'],
+  'users:read': ['users.info'],
+  'users:read.email': ['users.lookupByEmail', 'users.info (profile.email)'],
+  'usergroups:read': ['usergroups.users.list'],
+} as const;
+
 export const slackIds = {
   command: slashCommands,
   action: recommendationCardActions,

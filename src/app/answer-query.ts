@@ -172,6 +172,9 @@ export interface AnswerQueryDeps extends RunAnalysisDeps {
   clock?: { now(): Date };
 }
 
+/** Read per owner: enough that counts are true for anyone (a person owns dozens, not thousands). */
+export const ownedLimit = 1000;
+
 export interface OwnedRecommendation {
   stored: StoredRecommendation;
   state: RecommendationState;
@@ -186,7 +189,7 @@ export async function ownedRecommendations(
   filter: { ownerSlackId: string; teamId?: string; kind?: RecommendationKind },
   now: Date,
 ): Promise<OwnedRecommendation[]> {
-  const stored = await deps.recommendations.list({ ...filter, limit: 100 });
+  const stored = await deps.recommendations.list({ ...filter, limit: ownedLimit });
   const events =
     deps.ledger && stored.length > 0
       ? await deps.ledger.eventsFor(stored.map((s) => s.recommendation.id))

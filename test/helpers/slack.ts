@@ -59,6 +59,8 @@ export interface PostOptions {
   timestamp?: number;
   signature?: string;
   contentType?: string;
+  /** More headers, e.g. X-Slack-Retry-Num on an Events API retry. */
+  headers?: Record<string, string>;
 }
 
 export async function postSigned(
@@ -80,6 +82,7 @@ export async function postSigned(
             'content-length': payload.length,
             'x-slack-request-timestamp': String(timestamp),
             'x-slack-signature': options.signature ?? sign(options.secret, timestamp, payload),
+            ...options.headers,
           },
         },
         (res) => {
@@ -130,4 +133,38 @@ export async function ephemeralCommand(url: string, secret: string, text: string
     if (block.type === 'header') expect(block.text!.text.length).toBeLessThanOrEqual(150);
   }
   return reply;
+}
+
+/** An Events API delivery (event_callback) as Slack posts it: JSON. */
+export function eventBody(
+  event: Record<string, unknown>,
+  overrides: Record<string, unknown> = {},
+): string {
+  return JSON.stringify({
+    token: 'legacy-unused',
+    team_id: 'T0001',
+    api_app_id: 'A0001',
+    event,
+    type: 'event_callback',
+    event_id: 'Ev0001',
+    event_time: 1_700_000_000,
+    authorizations: [{ team_id: 'T0001', user_id: 'U0BOT', is_bot: true }],
+    ...overrides,
+  });
+}
+
+/** Posts a signed Events API delivery; `retry` sets X-Slack-Retry-Num (Slack's redelivery). */
+export function postEvent(
+  url: string,
+  secret: string,
+  body: string,
+  retry?: number,
+): Promise<{ status: number; text: string; json: unknown }> {
+  return postSigned(url, body, {
+    secret,
+    contentType: 'application/json',
+    ...(retry === undefined
+      ? {}
+      : { headers: { 'x-slack-retry-num': String(retry), 'x-slack-retry-reason': 'http_error' } }),
+  });
 }
