@@ -49,9 +49,13 @@ export const requiredBotScopes = {
   commands: ['/bqcost'],
   'chat:write': ['chat.postMessage', 'chat.postEphemeral', 'chat.update'],
   'users:read': ['users.info'],
-  'users:read.email': ['users.lookupByEmail', 'users.info (profile.email)'],
+  // users.info returns profile.email only with users:read.email too.
+  'users:read.email': ['users.lookupByEmail', 'users.info'],
   'usergroups:read': ['usergroups.users.list'],
 } as const;
+
+/** Web API methods the app calls that need no scope (modals and the App Home tab). */
+export const scopeFreeMethods = ['views.open', 'views.publish'] as const;
 
 export const slackIds = {
   command: slashCommands,

@@ -5,7 +5,13 @@ import { parse } from 'yaml';
 import { createSlackApp, type SlackApp } from '../../handlers/app.js';
 import type { QueryAnswer } from '../../src/app/answer-query.js';
 import type { Chat } from '../../src/ports/chat.js';
-import { slashCommands } from '../../src/slack-ids.js';
+import { MemoryDedupeStore } from '../../src/adapters/memory/memory-dedupe.js';
+import {
+  botEvents,
+  requiredBotScopes,
+  scopeFreeMethods,
+  slashCommands,
+} from '../../src/slack-ids.js';
 import { commandBody, listen, postSigned, testSecret, type Receiver } from '../helpers/slack.js';
 
 // manifest.yml is the contract with Slack: what it declares must be what the code registers, and
@@ -13,19 +19,28 @@ import { commandBody, listen, postSigned, testSecret, type Receiver } from '../h
 
 interface Manifest {
   display_information?: { name?: string };
-  features?: { slash_commands?: { command: string; url: string; usage_hint?: string }[] };
+  features?: {
+    slash_commands?: { command: string; url: string; usage_hint?: string }[];
+    app_home?: { home_tab_enabled?: boolean };
+  };
   oauth_config?: { scopes?: { bot?: string[]; user?: string[] } };
-  settings?: { interactivity?: { is_enabled?: boolean; request_url?: string } };
+  settings?: {
+    interactivity?: { is_enabled?: boolean; request_url?: string };
+    event_subscriptions?: { request_url?: string; bot_events?: string[]; user_events?: string[] };
+  };
 }
 
 const manifest = parse(
   readFileSync(fileURLToPath(new URL('../../manifest.yml', import.meta.url)), 'utf8'),
 ) as Manifest;
 
-// Why each scope: commands (/bqcost), chat:write (answers, cards, digests), users:read.email
-// (owner routing via users.lookupByEmail; the email in users.info for `/bqcost me`), users:read
-// (users.info itself, which `/bqcost me` calls).
-const neededBotScopes = ['chat:write', 'commands', 'users:read', 'users:read.email'];
+// Every Web API method the Slack adapter calls (its `this.call('<method>', …)` sites).
+const webChatSource = readFileSync(
+  fileURLToPath(new URL('../../src/adapters/slack/web-chat.ts', import.meta.url)),
+  'utf8',
+);
+const calledMethods = [...webChatSource.matchAll(/this\.call\(\s*'([\w.]+)'/g)].map((m) => m[1]!);
+const isMethod = (s: string) => /^[a-z]+\.[\w.]+$/.test(s);
 
 const unusedChat: Chat = {
   postMessage: () => Promise.reject(new Error('unused')),
@@ -50,6 +65,7 @@ beforeAll(async () => {
     botToken: 'xoxb-test',
     chat: unusedChat,
     answer: () => Promise.reject(new Error('unused')) as Promise<QueryAnswer>,
+    events: { dedupe: new MemoryDedupeStore() },
   });
   receiver = await listen(slack.requestListener);
 });
@@ -74,15 +90,47 @@ describe('manifest.yml', () => {
     expect((res.json as { response_type?: string }).response_type).toBe('ephemeral');
   });
 
-  it('asks for the least bot scopes and no user scopes', () => {
-    expect([...(manifest.oauth_config?.scopes?.bot ?? [])].sort()).toEqual(neededBotScopes);
+  it('asks for exactly the bot scopes in src/slack-ids.ts, and no user scopes', () => {
+    expect([...(manifest.oauth_config?.scopes?.bot ?? [])].sort()).toEqual(
+      Object.keys(requiredBotScopes).sort(),
+    );
     expect(manifest.oauth_config?.scopes?.user ?? []).toEqual([]);
+  });
+
+  it('every Web API method the code calls is covered by a scope (or needs none)', () => {
+    expect(calledMethods.length).toBeGreaterThanOrEqual(8);
+    const covered = new Set<string>([
+      ...Object.values(requiredBotScopes).flat(),
+      ...scopeFreeMethods,
+    ]);
+    expect(calledMethods.filter((m) => !covered.has(m))).toEqual([]);
+  });
+
+  it('no scope is asked for a method the code does not call (least privilege)', () => {
+    for (const [scope, uses] of Object.entries(requiredBotScopes)) {
+      const methods = uses.filter(isMethod);
+      if (scope === 'commands') {
+        expect(uses).toEqual(Object.values(slashCommands));
+        continue;
+      }
+      expect(methods.length, scope).toBeGreaterThan(0);
+      for (const method of methods) expect(calledMethods, `${scope}: ${method}`).toContain(method);
+    }
+  });
+
+  it('subscribes to exactly the events in src/slack-ids.ts, which the app listens to', () => {
+    const declared = [...(manifest.settings?.event_subscriptions?.bot_events ?? [])].sort();
+    expect(declared).toEqual(Object.values(botEvents).sort());
+    expect(declared).toEqual([...slack.events].sort());
+    expect(manifest.settings?.event_subscriptions?.user_events ?? []).toEqual([]);
+    expect(manifest.features?.app_home?.home_tab_enabled).toBe(true);
   });
 
   it('points commands and interactivity at the receiver endpoint', () => {
     expect(manifest.settings?.interactivity?.is_enabled).toBe(true);
     const urls = [
       manifest.settings?.interactivity?.request_url,
+      manifest.settings?.event_subscriptions?.request_url,
       ...(manifest.features?.slash_commands ?? []).map((c) => c.url),
     ];
     for (const url of urls) expect(url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
