@@ -19,6 +19,10 @@ import { recommendationCardActions } from '../src/slack-ids.js';
 
 const total = 2_000;
 const concurrency = 50;
+// The first requests pay for module loading, JIT and 50 new sockets: a few hundred ms once per
+// process, not the steady state the target is about. They run first, untimed in the result but
+// reported, and are checked in the ledger like the others.
+const warmUp = 200;
 const duplicateEvery = 10; // every 10th request repeats an earlier click
 const deadlineMs = 60_000;
 const team = 'T0001';
@@ -135,6 +139,10 @@ const quantile = (sorted: readonly number[], q: number) =>
 export async function benchAckLatency(): Promise<string[]> {
   // The plan: request i is a fresh click unless i % 10 === 9, which repeats click i − 5.
   const clicks: { recId: string; user: string }[] = [];
+  const warmClicks = Array.from({ length: warmUp }, (_, n) => ({
+    recId: `warm_${n}`,
+    user: `U${String(n % 200).padStart(4, '0')}`,
+  }));
   const plan: number[] = [];
   for (let i = 0; i < total; i += 1) {
     if (i % duplicateEvery === duplicateEvery - 1) {
@@ -145,7 +153,7 @@ export async function benchAckLatency(): Promise<string[]> {
       plan.push(n);
     }
   }
-  const entries: StoredRecommendation[] = clicks.map(({ recId, user }) => ({
+  const entries: StoredRecommendation[] = [...warmClicks, ...clicks].map(({ recId, user }) => ({
     recommendation: {
       id: recId,
       kind: 'partition_table',
@@ -183,15 +191,15 @@ export async function benchAckLatency(): Promise<string[]> {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 
-  const latencies: number[] = [];
   const statuses = new Map<number, number>();
   let failed = 0;
-  let next = 0;
-  const start = performance.now();
-  try {
+  /** Sends the clicks at `concurrency`; latencies of the ones that got an answer. */
+  const load = async (sequence: readonly { recId: string; user: string }[], start: number) => {
+    const latencies: number[] = [];
+    let next = 0;
     const worker = async () => {
-      while (next < total && performance.now() - start < deadlineMs) {
-        const click = clicks[plan[next++]!]!;
+      while (next < sequence.length && performance.now() - start < deadlineMs) {
+        const click = sequence[next++]!;
         const sent = performance.now();
         try {
           const status = await post(url, agent, secret, clickBody(click.recId, click.user));
@@ -203,25 +211,35 @@ export async function benchAckLatency(): Promise<string[]> {
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
+    return { latencies, sent: next };
+  };
+  try {
+    const warm = await load(warmClicks, performance.now());
+    const start = performance.now();
+    const { latencies, sent } = await load(
+      plan.map((i) => clicks[i]!),
+      start,
+    );
     const wallMs = performance.now() - start;
-    const sent = next;
 
     const intended = new Set(plan.slice(0, sent));
+    const expected = intended.size + warm.sent;
     const reader = await connection.runAndReadAll(
       `SELECT count(*)::INTEGER, count(DISTINCT (recommendation_id, actor_slack_id))::INTEGER
        FROM recommendation_events WHERE action = 'accepted'`,
     );
     const [rows, distinct] = (reader.getRows()[0] ?? [0, 0]).map(Number) as [number, number];
-    const ok = rows === intended.size && distinct === intended.size;
+    const ok = rows === expected && distinct === expected;
 
     const sorted = [...latencies].sort((a, b) => a - b);
     const ms = (v: number) => `${v.toFixed(1)} ms`;
+    const warmSorted = [...warm.latencies].sort((a, b) => a - b);
     const ok200 = statuses.get(200) ?? 0;
     return [
-      `ack latency   ${fmt(sent)} signed Accept clicks (${fmt(sent - intended.size)} exact duplicates) over loopback, concurrency ${concurrency}, DuckDB ledger in memory: ` +
+      `ack latency   after ${fmt(warm.sent)} warm-up clicks (cold start: p50 ${ms(quantile(warmSorted, 0.5))}, max ${ms(warmSorted.at(-1) ?? NaN)}), ${fmt(sent)} signed Accept clicks (${fmt(sent - intended.size)} exact duplicates) over loopback, concurrency ${concurrency}, DuckDB ledger in memory: ` +
         `p50 ${ms(quantile(sorted, 0.5))}, p95 ${ms(quantile(sorted, 0.95))}, p99 ${ms(quantile(sorted, 0.99))}, max ${ms(sorted.at(-1) ?? NaN)} (target p99 < 100 ms); ` +
-        `${fmt(sent / (wallMs / 1000))} requests/s; ${fmt(ok200)} × 200, ${fmt(sent - ok200 - failed)} other, ${fmt(failed)} failed, ${fmt(errors)} listener errors`,
-      `ack ledger    every click recorded once: ${ok ? 'yes' : 'no'} (expected ${fmt(intended.size)}, found ${fmt(rows)} rows, ${fmt(distinct)} distinct clicks; duplicates added ${fmt(Math.max(0, rows - distinct))})`,
+        `${fmt(sent / (wallMs / 1000))} requests/s; ${fmt(ok200)} × 200 (warm-up included), ${fmt(sent + warm.sent - ok200 - failed)} other, ${fmt(failed)} failed, ${fmt(errors)} listener errors`,
+      `ack ledger    every click recorded once: ${ok ? 'yes' : 'no'} (expected ${fmt(expected)} incl. the warm-up, found ${fmt(rows)} rows, ${fmt(distinct)} distinct clicks; duplicates added ${fmt(Math.max(0, rows - distinct))})`,
     ];
   } finally {
     agent.destroy();

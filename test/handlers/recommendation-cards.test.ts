@@ -111,6 +111,8 @@ beforeEach(async () => {
   nock.disableNetConnect();
   nock.enableNetConnect(/^127\.0\.0\.1/);
   await connection.run('DELETE FROM recommendation_events');
+  // The ledger caches what it wrote (one writer, append-only): after a DELETE, a fresh one.
+  ledger = await DuckDbLedger.open(connection);
   await start();
 });
 
