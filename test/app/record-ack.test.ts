@@ -1,7 +1,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DuckDbLedger } from '../../src/adapters/duckdb/duckdb-ledger.js';
 import { DuckDbWarehouse } from '../../src/adapters/duckdb/duckdb-warehouse.js';
-import { canAct, recordAck, type AckInput, type RecordAckDeps } from '../../src/app/record-ack.js';
+import {
+  canAct,
+  mayAct,
+  recordAck,
+  type AckInput,
+  type RecordAckDeps,
+} from '../../src/app/record-ack.js';
 import { AppError } from '../../src/errors.js';
 import { MemoryLedger } from '../helpers/memory-ledger.js';
 
@@ -173,5 +179,56 @@ describe('canAct', () => {
     expect(canAct({ actorSlackId: 'UADMIN', admins: [], ownerSlackIds: [] })).toEqual({
       allowed: false,
     });
+  });
+});
+
+describe('mayAct (admins by user id or user group)', () => {
+  const groups = (members: Record<string, string[] | Error>) => {
+    const asked: string[] = [];
+    return {
+      asked,
+      userGroupMembers: (id: string) => {
+        asked.push(id);
+        const m = members[id];
+        if (m instanceof Error) return Promise.reject(m);
+        return Promise.resolve(m ?? []);
+      },
+    };
+  };
+
+  it.each([
+    ['an admin by id', 'U1', ['U1', 'S1'], [], { allowed: true, as: 'admin' }, []],
+    ['an owner: no group lookup', 'U2', ['S1'], ['U2'], { allowed: true, as: 'owner' }, []],
+    [
+      'a member of an admin group',
+      'U3',
+      ['S0', 'S1'],
+      [],
+      { allowed: true, as: 'admin' },
+      ['S0', 'S1'],
+    ],
+    ['nobody: every group asked, denied', 'U4', ['S0', 'S1'], [], { allowed: false }, ['S0', 'S1']],
+    ['a malformed actor: denied without lookups', 'S1', ['S1'], [], { allowed: false }, []],
+  ])('%s', async (_what, actorSlackId, admins, ownerSlackIds, expected, asked) => {
+    const dir = groups({ S0: ['U9'], S1: ['U3'] });
+    await expect(mayAct({ actorSlackId, admins, ownerSlackIds }, dir)).resolves.toEqual(expected);
+    expect(dir.asked).toEqual(asked);
+  });
+
+  it('a group that cannot be read denies, returning the failure', async () => {
+    const failure = new AppError('slack.http_error', 'down', { retryable: true });
+    const decision = await mayAct(
+      { actorSlackId: 'U3', admins: ['S0'], ownerSlackIds: [] },
+      groups({ S0: failure }),
+    );
+    expect(decision).toEqual({ allowed: false, checkFailed: failure });
+  });
+
+  it('a readable group that has the actor wins over one that failed', async () => {
+    const decision = await mayAct(
+      { actorSlackId: 'U3', admins: ['S0', 'S1'], ownerSlackIds: [] },
+      groups({ S0: new Error('down'), S1: ['U3'] }),
+    );
+    expect(decision).toEqual({ allowed: true, as: 'admin' });
   });
 });
