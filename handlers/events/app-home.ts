@@ -2,7 +2,6 @@ import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
 import {
   ownedRecommendations,
   type CostQuery,
-  type MeAnswer,
   type QueryAnswer,
 } from '../../src/app/answer-query.js';
 import type { Chat } from '../../src/ports/chat.js';
@@ -62,9 +61,7 @@ async function spendOf(deps: AppHomeDeps, userId: string): Promise<SpendPart> {
     const email = await deps.chat.userEmail(userId);
     if (email === null) return { status: 'no_email' };
     const answer = await deps.answer({ kind: 'me', email, period: '30d' });
-    return answer.kind === 'me'
-      ? { status: 'ok', answer: answer as MeAnswer }
-      : { status: 'failed' };
+    return answer.kind === 'me' ? { status: 'ok', answer } : { status: 'failed' };
   } catch (error) {
     deps.onError(error);
     return { status: 'failed' };
