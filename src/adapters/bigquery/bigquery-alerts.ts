@@ -1,0 +1,187 @@
+import { readFileSync } from 'node:fs';
+import { alertEventSchema, type AlertEvent } from '../../domain/alerts.js';
+import { alertEventsTable, type TableSpec } from '../../domain/tables.js';
+import { AppError } from '../../errors.js';
+import type { AlertLog } from '../../ports/alerts.js';
+import { classifyBigQueryError, ownTable, type BigQueryWarehouse } from './bigquery-warehouse.js';
+
+// The alert log in BigQuery. Appends are tabledata.insertAll with insertId = the step's key, so
+// BigQuery drops a resend within its dedupe window (best effort); readers dedupe on the key as
+// well. insertAll cannot say whether the key already existed, so `recorded` is true whenever
+// BigQuery accepted the row: the escalation use case re-reads the alert right before each step,
+// and the remaining race (two ticks acting at once) is the one described in src/app/escalate.ts.
+
+const sqlDir = new URL('./', import.meta.url);
+const readSql = (file: string) => readFileSync(new URL(file, sqlDir), 'utf8');
+
+const transientInsertReasons = new Set(['backendError', 'internalError', 'timeout', 'stopped']);
+
+export interface BigQueryAlertLogOptions {
+  /** Alerts posted longer ago than this are no longer climbed; default 7. */
+  openDays?: number;
+  /** Resends after the first insertAll; default 2. */
+  maxRetries?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** CREATE TABLE from the TableSpec (src/domain/tables.ts), partitioned and clustered like infra/. */
+export function bigQueryDdl(spec: TableSpec, table: string): string {
+  const literal = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const columns = spec.columns.map((c) => {
+    const type = c.mode === 'REPEATED' ? `ARRAY<${c.type}>` : c.type;
+    const required = c.mode === 'REQUIRED' ? ' NOT NULL' : '';
+    return `  ${c.name} ${type}${required} OPTIONS (description = ${literal(c.description)})`;
+  });
+  return [
+    `CREATE TABLE IF NOT EXISTS ${table} (`,
+    columns.join(',\n'),
+    ')',
+    `PARTITION BY DATE(${spec.partitionBy})`,
+    ...(spec.clusterBy.length ? [`CLUSTER BY ${spec.clusterBy.join(', ')}`] : []),
+    `OPTIONS (description = ${literal(spec.description)})`,
+  ].join('\n');
+}
+
+export class BigQueryAlertLog implements AlertLog {
+  readonly table: string;
+  private readonly openDays: number;
+  private readonly maxRetries: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(
+    private readonly warehouse: BigQueryWarehouse,
+    options: BigQueryAlertLogOptions = {},
+  ) {
+    this.table = ownTable(warehouse.settings, alertEventsTable.name);
+    this.openDays = options.openDays ?? 7;
+    this.maxRetries = options.maxRetries ?? 2;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async ensureTable(): Promise<void> {
+    await this.warehouse.runQuery({
+      name: 'ensure-alert-events',
+      sql: bigQueryDdl(alertEventsTable, this.table),
+    });
+  }
+
+  async append(event: AlertEvent): Promise<{ recorded: boolean }> {
+    const parsed = alertEventSchema.safeParse(event);
+    if (!parsed.success) {
+      throw new AppError('alerts.invalid_event', `invalid alert event: ${parsed.error.message}`);
+    }
+    const row = { insertId: event.idempotencyKey, json: toJson(parsed.data) };
+    const table = this.warehouse.client
+      .dataset(this.warehouse.settings.dataset)
+      .table(alertEventsTable.name);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await table.insert([row], { raw: true, partialRetries: 0 });
+        return { recorded: true };
+      } catch (error) {
+        const failure = classify(error);
+        if (!failure.retryable || attempt >= this.maxRetries) {
+          throw new AppError(
+            `alerts.${failure.reason}`,
+            `cannot record ${event.step} of alert ${event.alertId} in ${this.table}: ${failure.reason}`,
+            // A summary only: client errors carry the request, Authorization header included.
+            { cause: { reason: failure.reason }, retryable: failure.retryable },
+          );
+        }
+        await this.sleep(200 * 2 ** attempt);
+      }
+    }
+  }
+
+  async eventsFor(alertIds: readonly string[]): Promise<AlertEvent[]> {
+    if (alertIds.length === 0) return [];
+    const rows = await this.warehouse.runQuery({
+      name: 'alert-events-for',
+      sql: this.render('alert-events-for.sql'),
+      params: { alert_ids: [...alertIds] },
+      types: { alert_ids: ['STRING'] },
+    });
+    return rows.map(fromRow);
+  }
+
+  async openAlertEvents(): Promise<AlertEvent[]> {
+    const rows = await this.warehouse.runQuery({
+      name: 'open-alert-events',
+      sql: this.render('open-alert-events.sql'),
+      params: { open_days: this.openDays },
+      types: { open_days: 'INT64' },
+    });
+    return rows.map(fromRow);
+  }
+
+  private render(file: string): string {
+    return readSql(file).replaceAll('{{alert_events}}', this.table);
+  }
+}
+
+function classify(error: unknown): { reason: string; retryable: boolean } {
+  const e = error as { name?: unknown; errors?: unknown };
+  if (e?.name === 'PartialFailureError' && Array.isArray(e.errors)) {
+    const reasons = (e.errors as { errors?: { reason?: string }[] }[]).flatMap((entry) =>
+      (entry.errors ?? []).map((d) => d.reason ?? 'unknown'),
+    );
+    return {
+      reason: 'insert_rejected',
+      retryable: reasons.length > 0 && reasons.every((r) => transientInsertReasons.has(r)),
+    };
+  }
+  const classified = classifyBigQueryError(error);
+  return { reason: classified.reason, retryable: classified.retryable };
+}
+
+function toJson(event: AlertEvent): Record<string, string | null> {
+  return {
+    alert_id: event.alertId,
+    step: event.step,
+    channel_id: event.channelId,
+    message_ts: event.messageTs,
+    actor_slack_id: event.actorSlackId,
+    pagerduty_dedup_key: event.pagerdutyDedupKey,
+    idempotency_key: event.idempotencyKey,
+    occurred_at: event.occurredAt.toISOString(),
+  };
+}
+
+function unwrap(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && !(value instanceof Date) && 'value' in value) {
+    return (value as { value: unknown }).value;
+  }
+  return value;
+}
+
+function fromRow(row: Record<string, unknown>): AlertEvent {
+  const str = (field: string) => {
+    const v = unwrap(row[field]);
+    return v === null || v === undefined ? null : String(v);
+  };
+  const at = unwrap(row.occurred_at);
+  const text = at instanceof Date ? null : String(at);
+  const parsed = alertEventSchema.safeParse({
+    alertId: str('alert_id'),
+    step: str('step'),
+    channelId: str('channel_id'),
+    messageTs: str('message_ts'),
+    actorSlackId: str('actor_slack_id'),
+    pagerdutyDedupKey: str('pagerduty_dedup_key'),
+    idempotencyKey: str('idempotency_key'),
+    // Microseconds since the epoch (formatOptions.useInt64Timestamp) or an ISO string.
+    occurredAt:
+      at instanceof Date
+        ? at
+        : /^-?\d+$/.test(text!)
+          ? new Date(Number(BigInt(text!) / 1000n))
+          : new Date(text!),
+  });
+  if (!parsed.success) {
+    throw new AppError(
+      'alerts.bad_row',
+      `alert_events row of ${String(str('alert_id'))} is invalid: ${parsed.error.message}`,
+    );
+  }
+  return parsed.data;
+}
