@@ -352,6 +352,48 @@ export async function resolveAlert(
   return { outcome: 'resolved', pagerDuty };
 }
 
+export interface AnalysisCoverage {
+  /** The analysis window: days in [start, end) were looked at. */
+  windowStart: Date;
+  windowEnd: Date;
+  /** Every anomaly id the run found. */
+  anomalyIds: readonly string[];
+}
+
+/**
+ * After an analysis run: an open alert whose anomaly's day the run covered, but which the run did
+ * not find again, is resolved (the data changed: a late job, a corrected label). An alert whose
+ * day is outside the run's window is left alone — not looking is not the same as not finding.
+ */
+export async function resolveGoneAlerts(
+  deps: EscalationDeps,
+  run: AnalysisCoverage,
+): Promise<{ resolved: string[]; failed: string[] }> {
+  const found = new Set(run.anomalyIds);
+  // Acknowledged alerts too: a paged incident stays open in PagerDuty until it is resolved.
+  const events = await deps.alerts.openAlertEvents({ includeAcknowledged: true });
+  const resolved: string[] = [];
+  const failed: string[] = [];
+  for (const alertId of [...new Set(events.map((e) => e.alertId))].sort()) {
+    if (found.has(alertId)) continue;
+    const stored = await deps.anomalies.find(alertId);
+    if (stored === null) continue;
+    const day = Date.parse(`${stored.anomaly.day}T00:00:00Z`);
+    if (!(day >= run.windowStart.getTime() && day < run.windowEnd.getTime())) continue;
+    try {
+      if ((await resolveAlert(deps, alertId)).outcome === 'resolved') resolved.push(alertId);
+    } catch (error) {
+      failed.push(alertId);
+      deps.log?.({
+        event: 'alert_resolve_failed',
+        alertId,
+        code: isAppError(error) ? error.code : 'alerts.failed',
+      });
+    }
+  }
+  return { resolved, failed };
+}
+
 async function tellPager(
   deps: EscalationDeps,
   state: AlertState,

@@ -12,7 +12,8 @@ export interface AlertLog {
   eventsFor(alertIds: readonly string[]): Promise<AlertEvent[]>;
   /**
    * Every event of the alerts with no `acknowledged` or `resolved` row yet (the ones a tick may
-   * have to climb), once per idempotency key, oldest first.
+   * have to climb), once per idempotency key, oldest first. `includeAcknowledged`: also the
+   * acknowledged ones not yet resolved (their PagerDuty incident may still need a resolve).
    */
-  openAlertEvents(): Promise<AlertEvent[]>;
+  openAlertEvents(options?: { includeAcknowledged?: boolean }): Promise<AlertEvent[]>;
 }

@@ -11,6 +11,7 @@ import {
   escalationTick,
   raiseAlert,
   resolveAlert,
+  resolveGoneAlerts,
   type EscalationDeps,
 } from '../../src/app/escalate.js';
 import { pagerDutyDedupKey } from '../../src/domain/alerts.js';
@@ -478,6 +479,42 @@ describe('resolveAlert', () => {
     });
     expect(pager.calls).toEqual([]);
     expect(await resolveAlert(deps, 'anom_nope')).toMatchObject({ outcome: 'not_found' });
+  });
+});
+
+describe('resolveGoneAlerts', () => {
+  const window = { windowStart: new Date('2026-10-29T00:00:00Z'), windowEnd: minutes(0) };
+
+  it('resolves an open alert the covering run no longer finds, and its incident', async () => {
+    await climb(30, 60);
+    const result = await resolveGoneAlerts(deps, { ...window, anomalyIds: ['anom_other'] });
+    expect(result).toEqual({ resolved: ['anom_1'], failed: [] });
+    expect(pager.calls.map((c) => c.action)).toEqual(['trigger', 'resolve']);
+    expect((await steps()).at(-1)).toBe('resolved');
+  });
+
+  it('also resolves an acknowledged alert, closing its acknowledged incident', async () => {
+    await climb(30, 60);
+    await acknowledgeAlert(deps, { alertId: 'anom_1', actorSlackId: 'U0ANA', channelId: team });
+    expect((await resolveGoneAlerts(deps, { ...window, anomalyIds: [] })).resolved).toEqual([
+      'anom_1',
+    ]);
+    expect(pager.calls.map((c) => c.action)).toEqual(['trigger', 'acknowledge', 'resolve']);
+  });
+
+  it('keeps alerts the run found again, or whose day it did not cover', async () => {
+    await climb(30);
+    expect(await resolveGoneAlerts(deps, { ...window, anomalyIds: ['anom_1'] })).toEqual({
+      resolved: [],
+      failed: [],
+    });
+    const later = {
+      windowStart: new Date('2026-11-28T00:00:00Z'),
+      windowEnd: new Date('2026-11-29T00:00:00Z'),
+      anomalyIds: [],
+    };
+    expect((await resolveGoneAlerts(deps, later)).resolved).toEqual([]);
+    expect(await steps()).toEqual(['posted', 'escalated']);
   });
 });
 

@@ -104,12 +104,13 @@ export class BigQueryAlertLog implements AlertLog {
     return rows.map(fromRow);
   }
 
-  async openAlertEvents(): Promise<AlertEvent[]> {
+  async openAlertEvents(options: { includeAcknowledged?: boolean } = {}): Promise<AlertEvent[]> {
+    const closing = options.includeAcknowledged ? ['resolved'] : ['acknowledged', 'resolved'];
     const rows = await this.warehouse.runQuery({
       name: 'open-alert-events',
       sql: this.render('open-alert-events.sql'),
-      params: { open_days: this.openDays },
-      types: { open_days: 'INT64' },
+      params: { open_days: this.openDays, closing_steps: closing },
+      types: { open_days: 'INT64', closing_steps: ['STRING'] },
     });
     return rows.map(fromRow);
   }

@@ -1,5 +1,5 @@
--- The rows of alerts that are neither acknowledged nor resolved, once per idempotency key, for the
--- escalation tick. Only alerts posted in the last @open_days days: every row of an alert comes
+-- The rows of alerts with no row of @closing_steps (acknowledged, resolved) yet, once per
+-- idempotency key, for the escalation tick. Only alerts posted in the last @open_days days: every row of an alert comes
 -- after its `posted` row, so the partition filter sees whole alerts, and an alert older than that
 -- has long been paged (its incident lives on in PagerDuty).
 WITH recent AS (
@@ -12,5 +12,5 @@ WITH recent AS (
 SELECT *
 FROM recent
 WHERE alert_id IN (SELECT alert_id FROM recent WHERE step = 'posted')
-  AND alert_id NOT IN (SELECT alert_id FROM recent WHERE step IN ('acknowledged', 'resolved'))
+  AND alert_id NOT IN (SELECT alert_id FROM recent WHERE step IN UNNEST(@closing_steps))
 ORDER BY occurred_at, alert_id, step

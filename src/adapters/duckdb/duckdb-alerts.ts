@@ -42,7 +42,7 @@ ORDER BY occurred_at, alert_id, step`;
 
 const openSql = `SELECT * FROM (${deduped}) AS e
 WHERE alert_id NOT IN (
-  SELECT alert_id FROM alert_events WHERE step IN ('acknowledged', 'resolved')
+  SELECT alert_id FROM alert_events WHERE list_contains($closing, step)
 )
 ORDER BY occurred_at, alert_id, step`;
 
@@ -93,8 +93,9 @@ export class DuckDbAlertLog implements AlertLog {
     return this.read(eventsSql, { ids: listValue([...alertIds]) }, { ids: LIST(VARCHAR) });
   }
 
-  openAlertEvents(): Promise<AlertEvent[]> {
-    return this.read(openSql);
+  openAlertEvents(options: { includeAcknowledged?: boolean } = {}): Promise<AlertEvent[]> {
+    const closing = options.includeAcknowledged ? ['resolved'] : ['acknowledged', 'resolved'];
+    return this.read(openSql, { closing: listValue(closing) }, { closing: LIST(VARCHAR) });
   }
 
   private async read(

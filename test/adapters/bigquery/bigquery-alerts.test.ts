@@ -188,9 +188,13 @@ describe('BigQueryAlertLog reads', () => {
     expect(sql).toContain(
       'WHERE occurred_at >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL @open_days DAY)',
     );
-    expect(sql).toContain("step IN ('acknowledged', 'resolved')");
+    expect(sql).toContain('step IN UNNEST(@closing_steps)');
     expect(paramsOf(bodies[0])).toEqual({
       open_days: { parameterType: { type: 'INT64' }, parameterValue: { value: 7 } },
+      closing_steps: {
+        parameterType: { type: 'ARRAY', arrayType: { type: 'STRING' } },
+        parameterValue: { arrayValues: [{ value: 'acknowledged' }, { value: 'resolved' }] },
+      },
     });
   });
 });

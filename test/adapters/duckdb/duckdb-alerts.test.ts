@@ -112,6 +112,12 @@ describe('DuckDbAlertLog', () => {
     }
     const open = await log.openAlertEvents();
     expect([...new Set(open.map((e) => e.alertId))].sort()).toEqual(['open_paged', 'open_posted']);
+    const unresolved = await log.openAlertEvents({ includeAcknowledged: true });
+    expect([...new Set(unresolved.map((e) => e.alertId))].sort()).toEqual([
+      'acked',
+      'open_paged',
+      'open_posted',
+    ]);
     expect(open.filter((e) => e.alertId === 'open_paged').map((e) => e.step)).toEqual([
       'posted',
       'escalated',
