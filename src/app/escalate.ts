@@ -223,7 +223,10 @@ function dueStep(deps: EscalationDeps, state: AlertState): 'escalated' | 'paged'
   const next = nextStep(state, {
     escalateAfterMs: deps.policy.escalateAfterMs,
     pageAfterMs: deps.policy.pageAfterMs,
-    escalate: deps.policy.onCallChannelId !== null,
+    // An alert nobody owns was posted to on-call in the first place: no second post there.
+    escalate:
+      deps.policy.onCallChannelId !== null &&
+      !state.messages.some((m) => m.channelId === deps.policy.onCallChannelId),
   });
   return next !== null && next.dueAt <= deps.clock.now() ? next.step : null;
 }
@@ -428,7 +431,7 @@ async function refresh(deps: EscalationDeps, state: AlertState): Promise<number>
         deps.render({
           alertId: state.alertId,
           anomaly,
-          audience: m.audience,
+          audience: m.channelId === deps.policy.onCallChannelId ? 'oncall' : m.audience,
           status: state.status,
           onCallUsergroupId: null,
           acknowledgedBy: state.acknowledgedBy,

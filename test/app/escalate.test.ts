@@ -296,6 +296,16 @@ describe('escalationTick', () => {
     expect(await steps()).toEqual(['posted', 'paged']);
   });
 
+  it('an alert first posted to on-call (nobody owns it) is not posted there again, and pages at M', async () => {
+    await raiseAlert(deps, 'anom_orphan');
+    now = minutes(30);
+    await escalationTick(deps);
+    expect(chat.posts.map((p) => p.channel)).toEqual([oncall]);
+    now = minutes(60);
+    expect((await escalationTick(deps)).paged).toEqual(['anom_orphan']);
+    expect(await steps('anom_orphan')).toEqual(['posted', 'paged']);
+  });
+
   it('without a routing key reports the page as skipped and records nothing', async () => {
     deps = { ...deps, pager: null };
     await climb(30, 60);
