@@ -33,9 +33,9 @@ import type { AnomalyStore } from '../ports/recommendations.js';
 // pass the check before either has recorded: both act, one row is recorded. PagerDuty collapses a
 // second trigger into the same incident (same dedup_key), so paging twice is harmless; a Slack
 // post twice is a duplicate message (the unrecorded one is not updated on acknowledgement). The
-// window is one post plus one append (about a second), ticks sharing an AlertLog are serialised
-// below, and the escalation function runs one instance at a time, so two ticks only overlap when
-// the scheduler fires during a redelivery. Recording first (a claim) would close the window but
+// window is one post plus one append (about a second), and ticks sharing an AlertLog are
+// serialised below; deployed with at most one escalation instance, two ticks only overlap when
+// the scheduler fires while Pub/Sub redelivers an earlier tick to a second instance. Recording first (a claim) would close the window but
 // turn a failed post into a lost escalation — worse for on-call than a duplicate message.
 
 export interface EscalationPolicy {
