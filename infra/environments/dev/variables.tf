@@ -1,0 +1,45 @@
+variable "project_id" {
+  type        = string
+  description = "GCP project of this environment."
+}
+
+variable "region" {
+  type        = string
+  description = "Region of the functions and scheduler."
+  default     = "us-central1"
+}
+
+variable "bigquery_location" {
+  type        = string
+  description = "Location of the bqcost dataset (where the analysed INFORMATION_SCHEMA lives)."
+  default     = "US"
+}
+
+variable "source_archive" {
+  type        = string
+  description = "Path of the function source zip (the deploy workflow passes it)."
+  default     = "../../../build/bqcost-functions.zip"
+}
+
+variable "notification_emails" {
+  type        = list(string)
+  description = "Addresses notified by the alert policies."
+  default     = []
+}
+
+variable "pagerduty_service_key" {
+  type        = string
+  description = "PagerDuty integration key for bqcost's own alerts (TF_VAR_pagerduty_service_key; never in tfvars)."
+  default     = null
+  sensitive   = true
+}
+
+variable "runbook_base_url" {
+  type        = string
+  description = "URL of docs/runbooks on the default branch."
+}
+
+variable "backup_bucket_name" {
+  type        = string
+  description = "Globally unique name of the backup bucket."
+}

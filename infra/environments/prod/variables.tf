@@ -1,0 +1,69 @@
+variable "project_id" {
+  type        = string
+  description = "GCP project of this environment."
+}
+
+variable "region" {
+  type        = string
+  description = "Region of the functions and scheduler."
+  default     = "us-central1"
+}
+
+variable "bigquery_location" {
+  type        = string
+  description = "Location of the bqcost dataset (where the analysed INFORMATION_SCHEMA lives)."
+  default     = "US"
+}
+
+variable "source_archive" {
+  type        = string
+  description = "Path of the function source zip (the deploy workflow passes it)."
+  default     = "../../../build/bqcost-functions.zip"
+}
+
+variable "notification_emails" {
+  type        = list(string)
+  description = "Addresses notified by the alert policies."
+  default     = []
+}
+
+variable "pagerduty_service_key" {
+  type        = string
+  description = "PagerDuty integration key for bqcost's own alerts (TF_VAR_pagerduty_service_key; never in tfvars)."
+  default     = null
+  sensitive   = true
+}
+
+variable "runbook_base_url" {
+  type        = string
+  description = "URL of docs/runbooks on the default branch."
+}
+
+variable "backup_bucket_name" {
+  type        = string
+  description = "Globally unique name of the backup bucket."
+}
+
+variable "enable_private_google_access" {
+  type        = bool
+  description = "Route function egress through a VPC with Private Google Access and Cloud NAT."
+  default     = true
+}
+
+variable "enable_vpc_service_controls" {
+  type        = bool
+  description = "Put the project in a VPC Service Controls perimeter (needs access_policy_id)."
+  default     = false
+}
+
+variable "access_policy_id" {
+  type        = string
+  description = "The organisation's Access Context Manager policy id."
+  default     = null
+}
+
+variable "kms_key_name" {
+  type        = string
+  description = "Optional CMEK key for BigQuery, Pub/Sub, Secret Manager and backups."
+  default     = null
+}
