@@ -31,3 +31,9 @@ export type DeliveryHandler = (delivery: Delivery) => Promise<Outcome>;
 export interface Subscription {
   close(): Promise<void>;
 }
+
+/** The consuming side (the local stack and tests; deployed workers are push-triggered). */
+export interface Subscriber {
+  /** `consumer` names the subscription: each one gets its own copy of every message. */
+  subscribe(topic: TopicId, consumer: string, handler: DeliveryHandler): Subscription;
+}

@@ -1,7 +1,7 @@
 import { topicSchemas, type TopicMessage } from '../../domain/messages.js';
 import type { TopicId } from '../../domain/topology.js';
 import { AppError } from '../../errors.js';
-import type { Bus, Delivery, DeliveryHandler, Subscription } from '../../ports/bus.js';
+import type { Bus, Delivery, DeliveryHandler, Subscriber, Subscription } from '../../ports/bus.js';
 
 // The in-process bus for `npm start` and tests, with Pub/Sub's delivery semantics where they
 // matter: messages travel as JSON bytes with a `key` attribute (so consumers go through the same
@@ -24,7 +24,7 @@ export interface DeadLetter {
   error: unknown;
 }
 
-export class MemoryBus implements Bus {
+export class MemoryBus implements Bus, Subscriber {
   readonly deadLetters: DeadLetter[] = [];
   private readonly handlers = new Map<TopicId, Set<DeliveryHandler>>();
   private readonly waiting = new Map<TopicId, Delivery[]>();
@@ -66,7 +66,8 @@ export class MemoryBus implements Bus {
     return Promise.resolve();
   }
 
-  subscribe(topic: TopicId, handler: DeliveryHandler): Subscription {
+  /** `consumer` names the subscription (one copy of each message per subscription). */
+  subscribe(topic: TopicId, _consumer: string, handler: DeliveryHandler): Subscription {
     const handlers = this.handlers.get(topic) ?? new Set<DeliveryHandler>();
     this.handlers.set(topic, handlers);
     handlers.add(handler);

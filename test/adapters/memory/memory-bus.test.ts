@@ -39,10 +39,12 @@ describe('MemoryBus', () => {
     const b: Delivery[] = [];
     bus.subscribe(
       topics.notifications,
+      'test',
       collect(a, (d) => d),
     );
     bus.subscribe(
       topics.notifications,
+      'test',
       collect(b, (d) => d),
     );
     await bus.publish(topics.notifications, notification());
@@ -63,6 +65,7 @@ describe('MemoryBus', () => {
     const got: string[] = [];
     bus.subscribe(
       topics.digestTicks,
+      'test',
       collect(got, (d) => d.attributes.key!),
     );
     await bus.publish(topics.notifications, notification('n'));
@@ -78,6 +81,7 @@ describe('MemoryBus', () => {
     const got: string[] = [];
     bus.subscribe(
       topics.digestTicks,
+      'test',
       collect(got, (d) => d.attributes.key!),
     );
     await bus.drain();
@@ -88,7 +92,7 @@ describe('MemoryBus', () => {
     const bus = new MemoryBus({ maxDeliveryAttempts: 3, retryDelayMs: 0 });
     const attempts: number[] = [];
     let flakyCalls = 0;
-    bus.subscribe(topics.digestTicks, (d) => {
+    bus.subscribe(topics.digestTicks, 'test', (d) => {
       if (d.attributes.key === 'flaky') {
         flakyCalls++;
         return flakyCalls < 2 ? Promise.reject(new Error('once')) : Promise.resolve('processed');
@@ -112,13 +116,14 @@ describe('MemoryBus', () => {
   it('drain waits for messages that handlers publish', async () => {
     const bus = new MemoryBus();
     const notified: string[] = [];
-    bus.subscribe(topics.digestTicks, async (d) => {
+    bus.subscribe(topics.digestTicks, 'test', async (d) => {
       await new Promise((resolve) => setTimeout(resolve, 5));
       await bus.publish(topics.notifications, notification(`from-${d.attributes.key}`));
       return 'processed';
     });
     bus.subscribe(
       topics.notifications,
+      'test',
       collect(notified, (d) => d.attributes.key!),
     );
     await bus.publish(topics.digestTicks, tick('t1'));
@@ -145,6 +150,7 @@ describe('MemoryBus', () => {
     const got: string[] = [];
     const sub = bus.subscribe(
       topics.digestTicks,
+      'test',
       collect(got, (d) => d.attributes.key!),
     );
     await bus.publish(topics.digestTicks, tick('a'));
