@@ -69,3 +69,11 @@ async function post(deps: PostOnceDeps, input: PostOnceInput): Promise<PostOnceR
     }
   }
 }
+
+/** `postOnce` for one kind of post, in the `(key, channel, message)` shape send-digest takes. */
+export function postOnceAs(
+  deps: PostOnceDeps,
+  kind: SlackPostKind,
+): (key: string, channel: string, message: ChatMessage) => Promise<PostOnceResult> {
+  return (key, channel, message) => postOnce(deps, { key, channel, kind, message });
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemorySlackPosts } from '../../src/adapters/memory/memory-slack-posts.js';
-import { postOnce, type PostOnceInput } from '../../src/app/post-once.js';
+import { postOnce, postOnceAs, type PostOnceInput } from '../../src/app/post-once.js';
 import { AppError, isAppError } from '../../src/errors.js';
 import type { ChatMessage } from '../../src/ports/chat.js';
 import type { SlackPost } from '../../src/ports/slack-posts.js';
@@ -97,5 +97,15 @@ describe('postOnce', () => {
       true,
     ]);
     expect(chat.posts).toHaveLength(2);
+  });
+
+  it('postOnceAs binds the kind for callers that take (key, channel, message)', async () => {
+    const chat = new FakeChat();
+    const posts = new MemorySlackPosts();
+    const post = postOnceAs({ chat, posts, clock: { now: () => now } }, 'digest');
+    await post('digest:C1:2026-11-27', 'C1', { text: 'digest' });
+    await post('digest:C1:2026-11-27', 'C1', { text: 'digest' });
+    expect(chat.posts).toHaveLength(1);
+    expect(posts.rows[0]).toMatchObject({ kind: 'digest', channelId: 'C1' });
   });
 });

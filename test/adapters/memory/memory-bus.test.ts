@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBus } from '../../../src/adapters/memory/memory-bus.js';
+import { MemoryDedupeStore } from '../../../src/adapters/memory/memory-dedupe.js';
+import { handleMessage } from '../../../src/adapters/pubsub/handle-message.js';
 import type { DigestTick, NotificationMessage } from '../../../src/domain/messages.js';
 import { topics } from '../../../src/domain/topology.js';
-import { isAppError } from '../../../src/errors.js';
+import { AppError, isAppError } from '../../../src/errors.js';
+import { createLogger } from '../../../src/logger.js';
 import type { Delivery, Outcome } from '../../../src/ports/bus.js';
 
 const notification = (key = 'notify:run-1'): NotificationMessage => ({
@@ -159,5 +162,42 @@ describe('MemoryBus', () => {
     await bus.publish(topics.digestTicks, tick('b'));
     await bus.drain();
     expect(got).toEqual(['a']);
+  });
+});
+
+describe('MemoryBus through handleMessage (the local stack’s path)', () => {
+  it('decodes, dedupes on the key, and dead-letters a message whose handler keeps failing', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({
+      destination: { write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) },
+    });
+    const deps = { dedupe: new MemoryDedupeStore(), logger, maxDeliveryAttempts: 3 };
+    const bus = new MemoryBus({ maxDeliveryAttempts: 3, retryDelayMs: 0 });
+    const handled: string[] = [];
+    bus.subscribe(topics.digestTicks, 'digest', (delivery) =>
+      handleMessage(
+        topics.digestTicks,
+        delivery,
+        async (message) => {
+          if (message.key === 'broken') throw new AppError('x.down', 'down', { retryable: true });
+          handled.push(message.key);
+          await Promise.resolve();
+        },
+        deps,
+      ),
+    );
+    await bus.publish(topics.digestTicks, tick('t1'));
+    await bus.publish(topics.digestTicks, tick('t1'));
+    await bus.publish(topics.digestTicks, tick('broken'));
+    await bus.drain();
+    expect(handled).toEqual(['t1']);
+    expect(bus.deadLetters.map((d) => d.delivery.attributes.key)).toEqual(['broken']);
+    expect(lines.map((l) => l.outcome).sort()).toEqual([
+      'dead_lettered',
+      'duplicate',
+      'processed',
+      'retry',
+      'retry',
+    ]);
   });
 });
