@@ -87,8 +87,10 @@ resource "google_pubsub_subscription" "push" {
     max_delivery_attempts = each.value.max_delivery_attempts
   }
 
+  # functions-framework turns a raw push body into the CloudEvent the worker registers for and
+  # takes the event's source topic from this path; the OIDC audience is the service URL.
   push_config {
-    push_endpoint = each.value.push_endpoint
+    push_endpoint = "${each.value.push_endpoint}/projects/${var.project_id}/topics/${each.value.topic}"
 
     oidc_token {
       service_account_email = google_service_account.push[each.key].email

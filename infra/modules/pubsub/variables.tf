@@ -25,7 +25,7 @@ variable "subscriptions" {
     maximum_backoff       = string
     message_retention     = string
   }))
-  description = "One push subscription per Pub/Sub-triggered function, keyed by a short name. ack_deadline_seconds must be >= the function's timeout (max 600)."
+  description = "One push subscription per Pub/Sub-triggered function, keyed by a short name. push_endpoint is the function's base URL (also the OIDC audience). ack_deadline_seconds must be >= the function's timeout (max 600)."
 
   validation {
     condition = alltrue([
