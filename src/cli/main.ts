@@ -9,6 +9,7 @@ import type { PricingContext } from '../domain/pricing.js';
 import { startOfUtcDay } from '../domain/timestamps.js';
 import { isAppError } from '../errors.js';
 import * as args from './args.js';
+import { backupCommand, restoreCommand } from './backup.js';
 import { createInspector } from './compose.js';
 import { lint } from './lint.js';
 import { loadExports } from './load.js';
@@ -27,6 +28,8 @@ Commands:
   demo      write a realistic demo organisation's exports
   start     the embedded default: seed the demo organisation if empty, then report
   lint      lint GoogleSQL files for cost antipatterns, offline
+  backup    copy every table of the embedded warehouse to a directory (Parquet)
+  restore   restore such a backup into the embedded warehouse
 
 Run "bqcost <command> --help" for a command's options.
 Exit codes: 0 ok, 1 internal error, 2 bad input.
@@ -112,6 +115,10 @@ async function main(argv: string[]): Promise<number> {
       return lint(rest);
     case 'start':
       return start(rest, config);
+    case 'backup':
+      return backupCommand(rest, config);
+    case 'restore':
+      return restoreCommand(rest, config);
     default:
       process.stderr.write(`bqcost: unknown command "${command}"\n\n${usage}`);
       return 2;
