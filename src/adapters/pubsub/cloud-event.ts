@@ -8,6 +8,11 @@ import type { Delivery } from '../../ports/bus.js';
 // subscription has a dead-letter policy) becomes a Delivery, and a Delivery becomes the topic's
 // typed message — decoded once, here. Anything that cannot become one is `dropped`: retrying
 // cannot fix bad JSON, a schema mismatch or a message past its maximum age.
+//
+// The delivery attempt: Pub/Sub puts `deliveryAttempt` in a push body only on subscriptions with
+// a dead-letter policy, and functions-framework's conversion of a raw push body into a
+// CloudEvent drops it; then it counts as 1. Dead-lettering does not depend on it (Pub/Sub counts),
+// only the `dead_lettered` log line of the last attempt does.
 
 const pubsubMessageSchema = z
   .object({
