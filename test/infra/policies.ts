@@ -229,6 +229,17 @@ export function plaintextSecrets(modules: Iterable<TfModule>): string[] {
         }
       }
     }
+    // Plain env maps built in locals (`environment = merge(var.settings, { … })`).
+    for (const { path, value } of strings(module.locals)) {
+      const key = /\b([A-Z][A-Z0-9_]*(SECRET|TOKEN|ROUTING_KEY|PASSWORD)[A-Z0-9_]*)\s*=/.exec(
+        value,
+      );
+      if (path.startsWith('.environment') && key) {
+        problems.push(
+          `${module.dir}: local.environment sets ${key[1]} as a plain environment variable`,
+        );
+      }
+    }
     for (const { block, value } of allStrings(module)) {
       for (const shape of secretShapesIn(` ${value} `)) {
         problems.push(`${where(module, block)} contains a ${shape}`);

@@ -316,6 +316,9 @@ describe('the checks catch broken infrastructure', () => {
           environment_variables = { SLACK_BOT_TOKEN = "xoxb-1111111111-2222222222-abcdefabcdef" }
         }
       }
+      locals {
+        environment = merge(var.settings, { BQCOST_PROJECT = "p", SLACK_SIGNING_SECRET = "x" })
+      }
       resource "google_monitoring_notification_channel" "pd" {
         sensitive_labels { service_key = "0123456789abcdef0123456789abcdef" }
       }
@@ -327,6 +330,9 @@ describe('the checks catch broken infrastructure', () => {
     expect(problems).toMatch(/sets SLACK_BOT_TOKEN as a plain environment variable/);
     expect(problems).toMatch(/contains a Slack token/);
     expect(problems).toMatch(/contains a 32-character key/);
+    expect(problems).toMatch(
+      /local.environment sets SLACK_SIGNING_SECRET as a plain environment variable/,
+    );
   });
 
   it('reports an unconditional public invoker and public worker ingress', async () => {

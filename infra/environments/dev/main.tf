@@ -18,6 +18,7 @@ module "bqcost" {
   notification_emails   = var.notification_emails
   enable_pagerduty      = false
   runbook_base_url      = var.runbook_base_url
+  settings              = var.settings
   backup_bucket_name    = var.backup_bucket_name
   backup_retention_days = 7
   deletion_protection   = false

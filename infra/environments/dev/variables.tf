@@ -43,3 +43,9 @@ variable "backup_bucket_name" {
   type        = string
   description = "Globally unique name of the backup bucket."
 }
+
+variable "settings" {
+  type        = map(string)
+  description = "Extra non-secret settings for every function (BQCOST_ONCALL_CHANNEL, BQCOST_ADMINS, escalation minutes …)."
+  default     = {}
+}

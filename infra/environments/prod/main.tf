@@ -20,6 +20,7 @@ module "bqcost" {
   enable_pagerduty      = true
   pagerduty_service_key = var.pagerduty_service_key
   runbook_base_url      = var.runbook_base_url
+  settings              = var.settings
   backup_bucket_name    = var.backup_bucket_name
   backup_retention_days = 35
   deletion_protection   = true

@@ -67,3 +67,9 @@ variable "kms_key_name" {
   description = "Optional CMEK key for BigQuery, Pub/Sub, Secret Manager and backups."
   default     = null
 }
+
+variable "settings" {
+  type        = map(string)
+  description = "Extra non-secret settings for every function (BQCOST_ONCALL_CHANNEL, BQCOST_ADMINS, escalation minutes …)."
+  default     = {}
+}

@@ -5,7 +5,7 @@ locals {
   labels = merge(var.labels, { app = "bqcost", environment = var.environment })
 
   # Non-secret settings shared by every function (src/config.ts reads them).
-  environment = {
+  environment = merge(var.settings, {
     BQCOST_WAREHOUSE     = "bigquery"
     BQCOST_PROJECT       = var.project_id
     BQCOST_DATASET       = module.bigquery.dataset_id
@@ -14,7 +14,7 @@ locals {
     BQCOST_LOG_LEVEL     = var.log_level
     BQCOST_ENVIRONMENT   = var.environment
     GOOGLE_CLOUD_PROJECT = var.project_id
-  }
+  })
 
   secret = module.secrets.secret_ids
 

@@ -128,3 +128,14 @@ variable "labels" {
   description = "Extra labels on every labelled resource."
   default     = {}
 }
+
+variable "settings" {
+  type        = map(string)
+  description = "Extra non-secret settings for every function (src/config.ts), for example BQCOST_ONCALL_CHANNEL, BQCOST_ESCALATE_AFTER_MIN, BQCOST_ADMINS. Secrets never go here."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.settings) : !can(regex("(SECRET|TOKEN|ROUTING_KEY|PASSWORD)", k))])
+    error_message = "settings are plain environment variables; put secrets in Secret Manager (modules/secrets)."
+  }
+}
