@@ -27,6 +27,8 @@ export const emulatorMissing =
   'pubsub-emulator` (or apt-get install google-cloud-cli google-cloud-cli-pubsub-emulator), ' +
   'or set PUBSUB_EMULATOR_HOST to a running emulator';
 
+if (!emulatorAvailable) console.warn(emulatorMissing);
+
 export interface PubSubEmulator {
   /** `127.0.0.1:port` */
   host: string;
