@@ -24,6 +24,8 @@ export interface TranscriptChatOptions {
   write?: (text: string) => void;
   /** Slack user id → email, for `userEmail` / `lookupUserByEmail` (a local directory). */
   users?: Readonly<Record<string, string>>;
+  /** User group id → member ids. */
+  userGroups?: Readonly<Record<string, readonly string[]>>;
   now?: () => Date;
 }
 
@@ -72,6 +74,27 @@ export class TranscriptChat implements Chat {
 
   userEmail(userId: string): Promise<string | null> {
     return Promise.resolve(this.options.users?.[userId] ?? null);
+  }
+
+  lookupUserByEmail(email: string): Promise<string | null> {
+    const wanted = email.toLowerCase();
+    const match = Object.entries(this.options.users ?? {}).find(
+      ([, e]) => e.toLowerCase() === wanted,
+    );
+    return Promise.resolve(match ? match[0] : null);
+  }
+
+  userGroupMembers(groupId: string): Promise<readonly string[]> {
+    return Promise.resolve(this.options.userGroups?.[groupId] ?? []);
+  }
+
+  publishHomeView(userId: string, view: Record<string, unknown>): Promise<void> {
+    const blocks = Array.isArray(view.blocks) ? (view.blocks as Record<string, unknown>[]) : [];
+    this.record(
+      { method: 'views.publish', user: userId, text: 'App Home', blocks },
+      `App Home of @${userId}`,
+    );
+    return Promise.resolve();
   }
 
   private nextTs(): string {

@@ -80,5 +80,7 @@ describe('TranscriptChat', () => {
     expect(out.join('')).toContain('only @U1 sees this');
     expect(await chat.userEmail('U1')).toBe('ana@example.com');
     expect(await chat.userEmail('U2')).toBeNull();
+    expect(await chat.lookupUserByEmail('ANA@example.com')).toBe('U1');
+    expect(await chat.lookupUserByEmail('bob@example.com')).toBeNull();
   });
 });
