@@ -1,7 +1,7 @@
 import { processedEventsTable } from '../../domain/tables.js';
-import { AppError } from '../../errors.js';
 import type { DedupeSource, DedupeStore } from '../../ports/dedupe.js';
-import { classifyBigQueryError, ownTable, type BigQueryWarehouse } from './bigquery-warehouse.js';
+import { ownTable, type BigQueryWarehouse } from './bigquery-warehouse.js';
+import { insertRow } from './insert-row.js';
 
 // `processed_events` on BigQuery (created by infra/ from the TableSpec). A mark is an insertAll
 // row with insertId = the key, so a resent mark is dropped within BigQuery's (best-effort) dedupe
@@ -40,32 +40,14 @@ export class BigQueryDedupeStore implements DedupeStore {
     return rows.length > 0;
   }
 
-  async mark(key: string, source: DedupeSource, at: Date): Promise<void> {
-    const table = this.warehouse.client
-      .dataset(this.warehouse.settings.dataset)
-      .table(processedEventsTable.name);
-    const row = {
+  mark(key: string, source: DedupeSource, at: Date): Promise<void> {
+    return insertRow(this.warehouse, {
+      table: processedEventsTable.name,
       insertId: key,
       json: { dedupe_key: key, source, processed_at: at.toISOString() },
-    };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await table.insert([row], { raw: true, partialRetries: 0 });
-        return;
-      } catch (error) {
-        const partial = (error as { name?: unknown }).name === 'PartialFailureError';
-        const classified = partial ? null : classifyBigQueryError(error);
-        const retryable = classified?.retryable ?? false;
-        if (!retryable || attempt >= this.maxRetries) {
-          throw new AppError(
-            'dedupe.write_failed',
-            `cannot mark ${key} in ${this.table}: ${classified ? `${classified.reason}: ${classified.message}` : 'row rejected'}`,
-            // A plain summary as the cause: library errors carry the request's Authorization.
-            { cause: classified ? { reason: classified.reason } : { partial }, retryable },
-          );
-        }
-        await this.sleep(200 * 2 ** attempt);
-      }
-    }
+      code: 'dedupe.write_failed',
+      sleep: this.sleep,
+      maxRetries: this.maxRetries,
+    });
   }
 }

@@ -1,0 +1,90 @@
+import { slackPostsTable } from '../../domain/tables.js';
+import { AppError } from '../../errors.js';
+import type { SlackPost, SlackPostKind, SlackPosts } from '../../ports/slack-posts.js';
+import { ownTable, type BigQueryWarehouse } from './bigquery-warehouse.js';
+import { insertRow } from './insert-row.js';
+
+// `slack_posts` on BigQuery (created by infra/ from the TableSpec): the posted ledger. Records
+// are insertAll rows with insertId = post_key; `find` takes the earliest row of a key, so a
+// duplicate row that slipped past insertId dedupe changes nothing.
+
+export interface BigQuerySlackPostsDeps {
+  sleep?: (ms: number) => Promise<void>;
+  /** Resends of a failed record; default 2. */
+  maxRetries?: number;
+}
+
+const kinds: readonly SlackPostKind[] = ['card', 'digest', 'alert'];
+
+export class BigQuerySlackPosts implements SlackPosts {
+  readonly table: string;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly maxRetries: number;
+
+  constructor(
+    private readonly warehouse: BigQueryWarehouse,
+    deps: BigQuerySlackPostsDeps = {},
+  ) {
+    this.table = ownTable(warehouse.settings, slackPostsTable.name);
+    this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.maxRetries = deps.maxRetries ?? 2;
+  }
+
+  async find(postKey: string): Promise<SlackPost | null> {
+    const rows = await this.warehouse.runQuery({
+      name: 'slack-post-find',
+      sql:
+        `SELECT post_key, channel_id, message_ts, kind, posted_at FROM ${this.table} ` +
+        'WHERE post_key = @post_key ORDER BY posted_at, message_ts LIMIT 1',
+      params: { post_key: postKey },
+    });
+    const row = rows[0];
+    if (!row) return null;
+    const kind = kinds.find((k) => k === unwrap(row.kind));
+    const postedAt = toDate(row.posted_at);
+    if (!kind || postedAt === null) {
+      throw new AppError('slack_posts.bad_row', `slack_posts row ${postKey} is invalid`);
+    }
+    return {
+      postKey: String(unwrap(row.post_key)),
+      channelId: String(unwrap(row.channel_id)),
+      messageTs: String(unwrap(row.message_ts)),
+      kind,
+      postedAt,
+    };
+  }
+
+  record(post: SlackPost): Promise<void> {
+    return insertRow(this.warehouse, {
+      table: slackPostsTable.name,
+      insertId: post.postKey,
+      json: {
+        post_key: post.postKey,
+        channel_id: post.channelId,
+        message_ts: post.messageTs,
+        kind: post.kind,
+        posted_at: post.postedAt.toISOString(),
+      },
+      code: 'slack_posts.write_failed',
+      sleep: this.sleep,
+      maxRetries: this.maxRetries,
+    });
+  }
+}
+
+function unwrap(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && !(value instanceof Date) && 'value' in value) {
+    return (value as { value: unknown }).value;
+  }
+  return value;
+}
+
+function toDate(value: unknown): Date | null {
+  const raw = unwrap(value);
+  if (raw === null || raw === undefined) return null;
+  if (raw instanceof Date) return raw;
+  const text = String(raw);
+  // Microseconds since the epoch (formatOptions.useInt64Timestamp) or an ISO string.
+  const date = /^-?\d+$/.test(text) ? new Date(Number(BigInt(text) / 1000n)) : new Date(text);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
