@@ -27,13 +27,6 @@ variable "notification_emails" {
   default     = []
 }
 
-variable "pagerduty_service_key" {
-  type        = string
-  description = "PagerDuty integration key for bqcost's own alerts (TF_VAR_pagerduty_service_key; never in tfvars)."
-  default     = null
-  sensitive   = true
-}
-
 variable "runbook_base_url" {
   type        = string
   description = "URL of docs/runbooks on the default branch."

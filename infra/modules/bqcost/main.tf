@@ -162,6 +162,7 @@ module "fn_slack" {
   dataset_role  = module.iam.dataset_writer_role
   vpc_connector = module.network.vpc_connector
   labels        = local.labels
+  depends_on    = [google_project_service.main]
 }
 
 module "fn_analysis_worker" {
@@ -188,6 +189,7 @@ module "fn_analysis_worker" {
   dataset_role  = module.iam.dataset_writer_role
   vpc_connector = module.network.vpc_connector
   labels        = local.labels
+  depends_on    = [google_project_service.main]
 }
 
 module "fn_notifier" {
@@ -215,6 +217,7 @@ module "fn_notifier" {
   dataset_role  = module.iam.dataset_writer_role
   vpc_connector = module.network.vpc_connector
   labels        = local.labels
+  depends_on    = [google_project_service.main]
 }
 
 module "fn_digest" {
@@ -242,6 +245,7 @@ module "fn_digest" {
   dataset_role  = module.iam.dataset_writer_role
   vpc_connector = module.network.vpc_connector
   labels        = local.labels
+  depends_on    = [google_project_service.main]
 }
 
 module "fn_escalation" {
@@ -270,6 +274,7 @@ module "fn_escalation" {
   dataset_role  = module.iam.dataset_writer_role
   vpc_connector = module.network.vpc_connector
   labels        = local.labels
+  depends_on    = [google_project_service.main]
 }
 
 module "pubsub" {

@@ -306,7 +306,7 @@ resource "google_logging_project_sink" "bigquery" {
   project                = var.project_id
   name                   = "bqcost-functions-to-bigquery"
   destination            = "bigquery.googleapis.com/projects/${var.project_id}/datasets/${google_bigquery_dataset.logs.dataset_id}"
-  filter                 = "resource.type = \"cloud_run_revision\" AND resource.labels.service_name = (${join(" OR ", [for s in local.services : "\"${s}\""])})"
+  filter                 = "resource.type = \"cloud_run_revision\" AND (${join(" OR ", [for s in local.services : "resource.labels.service_name = \"${s}\""])})"
   unique_writer_identity = true
 
   bigquery_options {
