@@ -1,0 +1,465 @@
+import { BigQuery } from '@google-cloud/bigquery';
+import { anomalySchema, recommendationSchema, type Anomaly } from '../../domain/analysis.js';
+import { sha256Hex } from '../../domain/sha256.js';
+import {
+  analysisRunsTable,
+  anomaliesTable,
+  recommendationsTable,
+  type TableSpec,
+} from '../../domain/tables.js';
+import { AppError } from '../../errors.js';
+import type {
+  RecommendationHistory,
+  StoredVersion,
+  VersionQuery,
+} from '../../ports/recommendation-history.js';
+import type {
+  AnomalyStore,
+  RecommendationFilter,
+  RecommendationStore,
+  StoredAnomaly,
+  StoredRecommendation,
+} from '../../ports/recommendations.js';
+import type { AnalysisRunRecord, RunLog } from '../../ports/run-log.js';
+import { bigQueryDdl } from './bigquery-alerts.js';
+import { classifyBigQueryError, ownTable, type BigQueryWarehouse } from './bigquery-warehouse.js';
+
+// `recommendations`, `anomalies` and `analysis_runs` in BigQuery: append-only (rows in the
+// streaming buffer cannot be updated), written with tabledata.insertAll.
+//
+// A save is idempotent per run three ways: it first asks whether the run already has rows (a
+// redelivered message, minutes later: nothing is written); racing saves send the same insertId
+// per row (sha256 of run and id), which BigQuery drops within its dedupe window; and readers
+// keep one row per (id, run), the earliest, so a duplicate that slipped through changes nothing.
+// Readers then take the latest run's row per id, with the earliest found_at as "first found".
+
+const transientInsertReasons = new Set(['backendError', 'internalError', 'timeout', 'stopped']);
+/** Rows per insertAll request (a request may carry 10 MB; evidence and fix can be a few KB). */
+const rowsPerInsert = 500;
+
+export interface BigQueryStoreOptions {
+  /** Resends of one insertAll after the first; default 2. */
+  maxRetries?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Inserts rows with insertIds, resending 429/5xx and transient row errors with the same ids. */
+class Inserter {
+  private readonly maxRetries: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(
+    private readonly warehouse: BigQueryWarehouse,
+    private readonly spec: TableSpec,
+    options: BigQueryStoreOptions,
+  ) {
+    this.maxRetries = options.maxRetries ?? 2;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async insert(rows: readonly { insertId: string; json: Record<string, unknown> }[]) {
+    const table = this.warehouse.client
+      .dataset(this.warehouse.settings.dataset)
+      .table(this.spec.name);
+    for (let start = 0; start < rows.length; start += rowsPerInsert) {
+      const chunk = rows.slice(start, start + rowsPerInsert);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await table.insert(chunk, { raw: true, partialRetries: 0 });
+          break;
+        } catch (error) {
+          const failure = classify(error);
+          if (!failure.retryable || attempt >= this.maxRetries) {
+            throw new AppError(
+              `store.${failure.reason}`,
+              `cannot write ${chunk.length} row(s) to ${this.spec.name}: ${failure.reason}${failure.detail}`,
+              // A summary only: client errors carry the request, Authorization header included.
+              { cause: { reason: failure.reason }, retryable: failure.retryable },
+            );
+          }
+          await this.sleep(200 * 2 ** attempt);
+        }
+      }
+    }
+  }
+}
+
+export class BigQueryRecommendationStore implements RecommendationStore, RecommendationHistory {
+  readonly table: string;
+  private readonly inserter: Inserter;
+
+  constructor(
+    private readonly warehouse: BigQueryWarehouse,
+    options: BigQueryStoreOptions = {},
+  ) {
+    this.table = ownTable(warehouse.settings, recommendationsTable.name);
+    this.inserter = new Inserter(warehouse, recommendationsTable, options);
+  }
+
+  async ensureTable(): Promise<void> {
+    await this.warehouse.runQuery({
+      name: 'ensure-recommendations',
+      sql: bigQueryDdl(recommendationsTable, this.table),
+    });
+  }
+
+  async find(id: string): Promise<StoredRecommendation | null> {
+    const rows = await this.warehouse.runQuery({
+      name: 'recommendations-find',
+      sql: `${this.latest('WHERE recommendation_id = @id')}`,
+      params: { id },
+      types: { id: 'STRING' },
+    });
+    return rows[0] === undefined ? null : toStored(rows[0]);
+  }
+
+  async list(filter: RecommendationFilter): Promise<StoredRecommendation[]> {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: filter.limit ?? 100 };
+    const types: Record<string, string> = { limit: 'INT64' };
+    const add = (sql: string, name: string, value: unknown, type: string) => {
+      where.push(sql);
+      params[name] = value;
+      types[name] = type;
+    };
+    if (filter.teamId !== undefined) add('team_id = @team', 'team', filter.teamId, 'STRING');
+    if (filter.channelId !== undefined)
+      add('channel_id = @channel', 'channel', filter.channelId, 'STRING');
+    if (filter.ownerSlackId !== undefined)
+      add('@owner IN UNNEST(owner_slack_ids)', 'owner', filter.ownerSlackId, 'STRING');
+    if (filter.kind !== undefined) add('kind = @kind', 'kind', filter.kind, 'STRING');
+    if (filter.firstFoundSince !== undefined)
+      add(
+        'first_found_at >= @since',
+        'since',
+        BigQuery.timestamp(filter.firstFoundSince),
+        'TIMESTAMP',
+      );
+    const rows = await this.warehouse.runQuery({
+      name: 'recommendations-list',
+      sql: `SELECT * FROM (
+${this.latest('')}
+)${where.length > 0 ? `\nWHERE ${where.join(' AND ')}` : ''}
+ORDER BY monthly_savings_usd DESC NULLS LAST, recommendation_id
+LIMIT @limit`,
+      params,
+      types,
+    });
+    return rows.map(toStored);
+  }
+
+  async save(
+    runId: string,
+    foundAt: Date,
+    entries: readonly StoredRecommendation[],
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    if (await runStored(this.warehouse, 'recommendations', this.table, runId)) return;
+    await this.inserter.insert(
+      entries.map((e) => ({
+        insertId: rowInsertId(runId, e.recommendation.id),
+        json: {
+          recommendation_id: e.recommendation.id,
+          run_id: runId,
+          kind: e.recommendation.kind,
+          rule: e.recommendation.rule ?? null,
+          target: e.recommendation.target,
+          monthly_savings_usd: e.recommendation.monthlySavingsUsd,
+          confidence: e.recommendation.confidence,
+          summary: e.recommendation.summary,
+          // insertAll takes a JSON column's value as its JSON text.
+          evidence: JSON.stringify(e.recommendation.evidence ?? null),
+          fix: JSON.stringify(e.recommendation.fix ?? null),
+          team_id: e.teamId === '' ? null : e.teamId,
+          channel_id: e.channelId === '' ? null : e.channelId,
+          owner_slack_ids: [...e.ownerSlackIds],
+          found_at: foundAt.toISOString(),
+        },
+      })),
+    );
+  }
+
+  async versionsAt(
+    queries: readonly VersionQuery[],
+    excludeRunId?: string,
+  ): Promise<Map<string, StoredVersion>> {
+    if (queries.length === 0) return new Map();
+    const rows = await this.warehouse.runQuery({
+      name: 'recommendations-versions',
+      sql: `WITH asked AS (
+  SELECT id, ats[OFFSET(o)] AS at FROM UNNEST(@ids) AS id WITH OFFSET o
+),
+per_run AS (
+  SELECT r.*, MIN(r.found_at) OVER (PARTITION BY r.recommendation_id) AS first_found_at
+  FROM ${this.table} AS r
+  WHERE r.recommendation_id IN UNNEST(@ids)
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY r.recommendation_id, r.run_id ORDER BY r.found_at) = 1
+)
+SELECT p.*
+FROM per_run AS p JOIN asked AS a ON p.recommendation_id = a.id
+WHERE p.found_at <= a.at AND p.run_id != @exclude
+QUALIFY ROW_NUMBER() OVER (PARTITION BY p.recommendation_id ORDER BY p.found_at DESC, p.run_id DESC) = 1`,
+      params: {
+        ids: queries.map((q) => q.recommendationId),
+        ats: queries.map((q) => BigQuery.timestamp(q.at)),
+        exclude: excludeRunId ?? '',
+      },
+      types: { ids: ['STRING'], ats: ['TIMESTAMP'], exclude: 'STRING' },
+    });
+    return new Map(
+      rows.map((row) => {
+        const stored = toStored(row);
+        return [
+          stored.recommendation.id,
+          { ...stored, runId: str(row.run_id) ?? '', foundAt: toDate(row.found_at) },
+        ];
+      }),
+    );
+  }
+
+  /** The latest run's row per id (after one row per id and run), with first_found_at. */
+  private latest(where: string): string {
+    return `WITH per_run AS (
+  SELECT * FROM ${this.table}
+  ${where}
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY recommendation_id, run_id ORDER BY found_at) = 1
+)
+SELECT *, MIN(found_at) OVER (PARTITION BY recommendation_id) AS first_found_at
+FROM per_run
+QUALIFY ROW_NUMBER() OVER (PARTITION BY recommendation_id ORDER BY found_at DESC, run_id DESC) = 1`;
+  }
+}
+
+export class BigQueryAnomalyStore implements AnomalyStore {
+  readonly table: string;
+  private readonly inserter: Inserter;
+
+  constructor(
+    private readonly warehouse: BigQueryWarehouse,
+    options: BigQueryStoreOptions = {},
+  ) {
+    this.table = ownTable(warehouse.settings, anomaliesTable.name);
+    this.inserter = new Inserter(warehouse, anomaliesTable, options);
+  }
+
+  async ensureTable(): Promise<void> {
+    await this.warehouse.runQuery({
+      name: 'ensure-anomalies',
+      sql: bigQueryDdl(anomaliesTable, this.table),
+    });
+  }
+
+  async find(id: string): Promise<StoredAnomaly | null> {
+    const rows = await this.warehouse.runQuery({
+      name: 'anomalies-find',
+      sql: `SELECT * FROM ${this.table}
+WHERE anomaly_id = @id
+ORDER BY found_at DESC, run_id DESC
+LIMIT 1`,
+      params: { id },
+      types: { id: 'STRING' },
+    });
+    const row = rows[0];
+    if (row === undefined) return null;
+    const parsed = anomalySchema.safeParse({
+      id: str(row.anomaly_id),
+      scope: str(row.scope),
+      day: str(row.day),
+      usd: num(row.usd),
+      expectedUsd: num(row.expected_usd),
+      severity: str(row.severity),
+    });
+    if (!parsed.success) throw badRow('anomalies', str(row.anomaly_id), parsed.error.message);
+    return { anomaly: parsed.data, runId: str(row.run_id) ?? '', foundAt: toDate(row.found_at) };
+  }
+
+  async save(runId: string, foundAt: Date, anomalies: readonly Anomaly[]): Promise<void> {
+    if (anomalies.length === 0) return;
+    if (await runStored(this.warehouse, 'anomalies', this.table, runId)) return;
+    await this.inserter.insert(
+      anomalies.map((a) => ({
+        insertId: rowInsertId(runId, a.id),
+        json: {
+          anomaly_id: a.id,
+          run_id: runId,
+          scope: a.scope,
+          day: a.day,
+          usd: a.usd,
+          expected_usd: a.expectedUsd,
+          severity: a.severity,
+          found_at: foundAt.toISOString(),
+        },
+      })),
+    );
+  }
+}
+
+export class BigQueryRunLog implements RunLog {
+  readonly table: string;
+  private readonly inserter: Inserter;
+
+  constructor(
+    private readonly warehouse: BigQueryWarehouse,
+    options: BigQueryStoreOptions = {},
+  ) {
+    this.table = ownTable(warehouse.settings, analysisRunsTable.name);
+    this.inserter = new Inserter(warehouse, analysisRunsTable, options);
+  }
+
+  async ensureTable(): Promise<void> {
+    await this.warehouse.runQuery({
+      name: 'ensure-analysis-runs',
+      sql: bigQueryDdl(analysisRunsTable, this.table),
+    });
+  }
+
+  async record(run: AnalysisRunRecord): Promise<void> {
+    await this.inserter.insert([
+      {
+        // One row per attempt: the attempt's start tells a redelivery from a resend.
+        insertId: rowInsertId(run.runId, run.startedAt.toISOString()),
+        json: {
+          run_id: run.runId,
+          scope: run.scope,
+          window_start: run.windowStart.toISOString(),
+          window_end: run.windowEnd.toISOString(),
+          outcome: run.outcome,
+          recommendations: run.recommendations,
+          anomalies: run.anomalies,
+          error_code: run.errorCode,
+          started_at: run.startedAt.toISOString(),
+          finished_at: run.finishedAt.toISOString(),
+        },
+      },
+    ]);
+  }
+
+  async attempts(runId: string): Promise<AnalysisRunRecord[]> {
+    const rows = await this.warehouse.runQuery({
+      name: 'analysis-runs-attempts',
+      sql: `SELECT * FROM ${this.table}
+WHERE run_id = @run
+QUALIFY ROW_NUMBER() OVER (PARTITION BY started_at ORDER BY finished_at) = 1
+ORDER BY started_at, finished_at`,
+      params: { run: runId },
+      types: { run: 'STRING' },
+    });
+    return rows.map((row) => ({
+      runId: str(row.run_id) ?? '',
+      scope: str(row.scope) ?? '',
+      windowStart: toDate(row.window_start),
+      windowEnd: toDate(row.window_end),
+      outcome: str(row.outcome) === 'succeeded' ? 'succeeded' : 'failed',
+      recommendations: num(row.recommendations),
+      anomalies: num(row.anomalies),
+      errorCode: str(row.error_code),
+      startedAt: toDate(row.started_at),
+      finishedAt: toDate(row.finished_at),
+    }));
+  }
+}
+
+/** Has this run stored any row? (A redelivered run writes nothing.) */
+async function runStored(
+  warehouse: BigQueryWarehouse,
+  name: string,
+  table: string,
+  runId: string,
+): Promise<boolean> {
+  const rows = await warehouse.runQuery({
+    name: `${name}-run-stored`,
+    sql: `SELECT COUNT(*) AS n FROM ${table} WHERE run_id = @run`,
+    params: { run: runId },
+    types: { run: 'STRING' },
+  });
+  return (num(rows[0]?.n) ?? 0) > 0;
+}
+
+/** insertId ≤ 128 characters whatever the run id's length. */
+function rowInsertId(runId: string, id: string): string {
+  return sha256Hex(JSON.stringify([runId, id]));
+}
+
+function toStored(row: Record<string, unknown>): StoredRecommendation {
+  const candidate: Record<string, unknown> = {
+    id: str(row.recommendation_id),
+    kind: str(row.kind),
+    target: str(row.target),
+    monthlySavingsUsd: num(row.monthly_savings_usd),
+    confidence: str(row.confidence),
+    summary: str(row.summary),
+    evidence: json(row.evidence),
+    fix: json(row.fix),
+  };
+  const rule = str(row.rule);
+  if (rule !== null) candidate.rule = rule;
+  const parsed = recommendationSchema.safeParse(candidate);
+  if (!parsed.success) {
+    throw badRow('recommendations', str(row.recommendation_id), parsed.error.message);
+  }
+  const owners = unwrap(row.owner_slack_ids);
+  return {
+    recommendation: parsed.data,
+    teamId: str(row.team_id) ?? '',
+    channelId: str(row.channel_id) ?? '',
+    ownerSlackIds: Array.isArray(owners) ? owners.map((o) => String(unwrap(o))) : [],
+    firstFoundAt: toDate(row.first_found_at),
+    foundAt: toDate(row.found_at),
+  };
+}
+
+function classify(error: unknown): { reason: string; retryable: boolean; detail: string } {
+  const e = error as { name?: unknown; errors?: unknown };
+  if (e?.name === 'PartialFailureError' && Array.isArray(e.errors)) {
+    const details = (e.errors as { errors?: { reason?: string; message?: string }[] }[]).flatMap(
+      (entry) => entry.errors ?? [],
+    );
+    const reasons = details.map((d) => d.reason ?? 'unknown');
+    return {
+      reason: 'insert_rejected',
+      retryable: reasons.length > 0 && reasons.every((r) => transientInsertReasons.has(r)),
+      detail: ` (${[...new Set(reasons)].join(', ')})`,
+    };
+  }
+  const classified = classifyBigQueryError(error);
+  return {
+    reason: classified.reason,
+    retryable: classified.retryable,
+    detail: classified.httpStatus === null ? '' : ` (HTTP ${classified.httpStatus})`,
+  };
+}
+
+function badRow(table: string, id: string | null, detail: string): AppError {
+  return new AppError('store.bad_row', `${table} row ${String(id)} is invalid: ${detail}`);
+}
+
+function unwrap(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && !(value instanceof Date) && 'value' in value) {
+    return (value as { value: unknown }).value;
+  }
+  return value;
+}
+
+function str(value: unknown): string | null {
+  const v = unwrap(value);
+  return v === null || v === undefined ? null : String(v);
+}
+
+function num(value: unknown): number | null {
+  const v = unwrap(value);
+  return v === null || v === undefined ? null : Number(v);
+}
+
+function json(value: unknown): unknown {
+  const v = unwrap(value);
+  if (v === null || v === undefined) return null;
+  return typeof v === 'string' ? (JSON.parse(v) as unknown) : v;
+}
+
+function toDate(value: unknown): Date {
+  const raw = unwrap(value);
+  if (raw instanceof Date) return raw;
+  const text = String(raw);
+  // Microseconds since the epoch (formatOptions.useInt64Timestamp) or an ISO string.
+  return /^-?\d+$/.test(text) ? new Date(Number(BigInt(text) / 1000n)) : new Date(text);
+}
