@@ -83,6 +83,15 @@ describe('infra layout', () => {
 });
 
 describe('terraform checklist', () => {
+  it('every module and root pins Terraform and the google provider with an upper bound', () => {
+    for (const module of all) {
+      const text = JSON.stringify(module.files['versions.tf']?.terraform ?? null);
+      expect(text, module.dir).toMatch(/"required_version":">= 1\.5\.0"/);
+      expect(text, module.dir).toContain('"source":"hashicorp/google"');
+      expect(text, module.dir).toMatch(/"version":">= [\d.]+, < [\d.]+"/);
+    }
+  });
+
   it('every .tf file parses with the HCL parser', async () => {
     const dirs = moduleDirs();
     expect(dirs.length).toBeGreaterThanOrEqual(12);
