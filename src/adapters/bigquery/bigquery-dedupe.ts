@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { processedEventsTable } from '../../domain/tables.js';
 import type { DedupeSource, DedupeStore } from '../../ports/dedupe.js';
 import { ownTable, type BigQueryWarehouse } from './bigquery-warehouse.js';
@@ -10,6 +11,8 @@ import { insertRow } from './insert-row.js';
 //
 // Each `seen` is a query job: fine for the pipeline's few messages a day (every consumer also
 // stays idempotent through its own ledgers), not for a hot path.
+
+const seenSql = readFileSync(new URL('./processed-event-seen.sql', import.meta.url), 'utf8');
 
 export interface BigQueryDedupeDeps {
   sleep?: (ms: number) => Promise<void>;
@@ -34,7 +37,7 @@ export class BigQueryDedupeStore implements DedupeStore {
   async seen(key: string): Promise<boolean> {
     const rows = await this.warehouse.runQuery({
       name: 'processed-event-seen',
-      sql: `SELECT 1 AS hit FROM ${this.table} WHERE dedupe_key = @key LIMIT 1`,
+      sql: seenSql.replaceAll('{{processed_events}}', this.table),
       params: { key },
     });
     return rows.length > 0;

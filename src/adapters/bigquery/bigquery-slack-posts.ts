@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { slackPostsTable } from '../../domain/tables.js';
 import { AppError } from '../../errors.js';
 import type { SlackPost, SlackPostKind, SlackPosts } from '../../ports/slack-posts.js';
@@ -13,6 +14,8 @@ export interface BigQuerySlackPostsDeps {
   /** Resends of a failed record; default 2. */
   maxRetries?: number;
 }
+
+const findSql = readFileSync(new URL('./slack-post-find.sql', import.meta.url), 'utf8');
 
 const kinds: readonly SlackPostKind[] = ['card', 'digest', 'alert'];
 
@@ -33,9 +36,7 @@ export class BigQuerySlackPosts implements SlackPosts {
   async find(postKey: string): Promise<SlackPost | null> {
     const rows = await this.warehouse.runQuery({
       name: 'slack-post-find',
-      sql:
-        `SELECT post_key, channel_id, message_ts, kind, posted_at FROM ${this.table} ` +
-        'WHERE post_key = @post_key ORDER BY posted_at, message_ts LIMIT 1',
+      sql: findSql.replaceAll('{{slack_posts}}', this.table),
       params: { post_key: postKey },
     });
     const row = rows[0];

@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { BigQuerySlackPosts } from '../../../src/adapters/bigquery/bigquery-slack-posts.js';
+import { tableDdl } from '../../../src/adapters/duckdb/table-ddl.js';
+import { slackPostsTable } from '../../../src/domain/tables.js';
 import { isAppError } from '../../../src/errors.js';
 import {
   apiError,
@@ -85,7 +89,12 @@ describe('BigQuerySlackPosts', () => {
       postedAt: new Date('2026-11-28T08:00:00Z'),
     });
     expect(await ledger.find('card:run-1:rec-b')).toBeNull();
-    expect(bodies[0]?.configuration.query.query).toBe(
+    expect(
+      bodies[0]?.configuration.query.query
+        .replace(/--.*\n/g, '')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    ).toBe(
       'SELECT post_key, channel_id, message_ts, kind, posted_at FROM `acme-analytics`.`bqcost`.slack_posts ' +
         'WHERE post_key = @post_key ORDER BY posted_at, message_ts LIMIT 1',
     );
@@ -152,5 +161,30 @@ describe('BigQuerySlackPosts', () => {
       false,
     ]);
     expect(sleeps).toEqual([]);
+  });
+});
+
+describe('slack-post-find.sql on DuckDB (the same text, @param → $param)', () => {
+  it('answers the earliest row of the key, with duplicate rows present', async () => {
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      await connection.run(tableDdl(slackPostsTable));
+      await connection.run(`INSERT INTO slack_posts VALUES
+        ('k1', 'C1', '1.300', 'card', TIMESTAMP '2026-11-28 08:00:03'),
+        ('k1', 'C1', '1.100', 'card', TIMESTAMP '2026-11-28 08:00:01'),
+        ('k2', 'C1', '1.200', 'card', TIMESTAMP '2026-11-28 08:00:00')`);
+      const sql = readFileSync(
+        new URL('../../../src/adapters/bigquery/slack-post-find.sql', import.meta.url),
+        'utf8',
+      )
+        .replaceAll('{{slack_posts}}', 'slack_posts')
+        .replaceAll('@post_key', '$post_key');
+      const rows = (await connection.runAndReadAll(sql, { post_key: 'k1' })).getRowObjectsJS();
+      expect(rows.map((r) => r.message_ts)).toEqual(['1.100']);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
   });
 });
