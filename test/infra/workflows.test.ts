@@ -130,6 +130,9 @@ describe('deploy.yml', () => {
     expect(runs(build)).toContain('package-lock.json');
     expect(runs(build)).toContain('build/pkg/package.json');
     expect(runs(build)).toContain('dist/src/index.js');
+    expect(runs(build)).toContain('delete pkg.scripts.prepare');
+    // npm ci refuses a package.json that disagrees with the lock file.
+    expect(runs(build)).not.toContain('delete pkg.devDependencies');
     const upload = build.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
     expect(upload?.with?.path).toBe('build/bqcost-functions.zip');
   });
