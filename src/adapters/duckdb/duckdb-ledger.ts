@@ -114,10 +114,11 @@ export interface DuckDbLedgerOptions {
  * - The ids that have any event, read once at open (one string per recommendation anybody ever
  *   clicked): the first click on a card — most clicks — needs no read at all.
  *
- * Both are sound because the embedded warehouse has one writer: DuckDB lets one process open the
- * file read-write, and the process opens one DuckDbLedger per database (src/index.ts, the CLI).
- * A second ledger object over the same file in the same process would see its own cache only;
- * the NOT EXISTS check still keeps its keys unique between statements, and readers dedupe anyway.
+ * All of this is sound only with one writer per database, which the embedded mode has: DuckDB lets
+ * one process open the file read-write, and that process must share ONE DuckDbLedger between the
+ * receiver, the analysis worker and the notifier. A second ledger object over the same database
+ * would not see the first one's events (its cache and known ids would be stale); the NOT EXISTS
+ * check would still keep keys unique between statements, and readers dedupe anyway.
  * A failed append drops the cached events of its recommendations (the write may have landed),
  * so the next read goes back to the table.
  */
@@ -197,14 +198,19 @@ export class DuckDbLedger implements AckLedger {
     void (async () => {
       try {
         while (this.reads.length > 0 || this.appends.length > 0) {
+          // Settling an already settled promise is a no-op: the catches only cover bugs.
           if (this.reads.length > 0) {
             const reads = this.reads;
             this.reads = [];
-            await this.runReads(reads);
+            await this.runReads(reads).catch((error: unknown) => {
+              for (const read of reads) read.reject(error);
+            });
           }
           if (this.appends.length > 0) {
             const batch = this.appends.splice(0, maxBatch);
-            await this.runAppends(batch);
+            await this.runAppends(batch).catch((error: unknown) => {
+              for (const pending of batch) pending.reject(error);
+            });
           }
         }
       } finally {
