@@ -19,6 +19,7 @@ module "bqcost" {
   enable_pagerduty      = false
   runbook_base_url      = var.runbook_base_url
   settings              = var.settings
+  slack_team_id         = var.slack_team_id
   backup_bucket_name    = var.backup_bucket_name
   backup_retention_days = 7
   deletion_protection   = false

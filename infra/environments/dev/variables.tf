@@ -42,3 +42,8 @@ variable "settings" {
   description = "Extra non-secret settings for every function (BQCOST_ONCALL_CHANNEL, BQCOST_ADMINS, escalation minutes …)."
   default     = {}
 }
+
+variable "slack_team_id" {
+  type        = string
+  description = "The Slack workspace (team id, T…) of this environment's Slack app."
+}

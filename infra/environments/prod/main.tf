@@ -21,6 +21,7 @@ module "bqcost" {
   pagerduty_service_key = var.pagerduty_service_key
   runbook_base_url      = var.runbook_base_url
   settings              = var.settings
+  slack_team_id         = var.slack_team_id
   backup_bucket_name    = var.backup_bucket_name
   backup_retention_days = 35
   deletion_protection   = true

@@ -7,13 +7,11 @@ locals {
   # Non-secret settings shared by every function (src/config.ts reads them).
   environment = merge(var.settings, {
     BQCOST_WAREHOUSE     = "bigquery"
-    BQCOST_PROJECT       = var.project_id
+    GOOGLE_CLOUD_PROJECT = var.project_id
     BQCOST_DATASET       = module.bigquery.dataset_id
-    BQCOST_BQ_LOCATION   = var.bigquery_location
     BQCOST_REGION        = var.pricing_region
     BQCOST_LOG_LEVEL     = var.log_level
-    BQCOST_ENVIRONMENT   = var.environment
-    GOOGLE_CLOUD_PROJECT = var.project_id
+    SLACK_TEAM_ID        = var.slack_team_id
   })
 
   secret = module.secrets.secret_ids

@@ -139,3 +139,13 @@ variable "settings" {
     error_message = "settings are plain environment variables; put secrets in Secret Manager (modules/secrets)."
   }
 }
+
+variable "slack_team_id" {
+  type        = string
+  description = "The Slack workspace (team id, T…) bqcost posts in; every click is checked against it."
+
+  validation {
+    condition     = can(regex("^[TE][A-Z0-9]+$", var.slack_team_id))
+    error_message = "slack_team_id is a Slack team id such as T0123ABCD."
+  }
+}
