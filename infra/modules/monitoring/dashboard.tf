@@ -43,9 +43,9 @@ locals {
       align  = "ALIGN_SUM", reduce = "REDUCE_SUM", group = ["metric.type"]
     }
     savings = {
-      title  = "Realized savings (USD per month, sum)"
+      title  = "Realized savings per verified recommendation (USD per month, distribution)"
       filter = "metric.type = \"logging.googleapis.com/user/bqcost/realized_savings_usd\""
-      align  = "ALIGN_DELTA", reduce = "REDUCE_SUM", group = []
+      align  = "ALIGN_DELTA", reduce = "REDUCE_NONE", group = []
     }
   }
 
