@@ -169,7 +169,9 @@ async function analyseAndPublish(
     }
     if (deriveState(events.get(id) ?? [], now).state !== 'open') continue;
     const before = previous.get(id);
-    if (before === undefined) result.new.push(id);
+    // Never posted before (unrouted until now) counts as new; a new channel as a change.
+    if (before === undefined || before.channelId === '') result.new.push(id);
+    else if (before.channelId !== entry.channelId) result.changed.push(id);
     else if (
       materialChange(
         before.recommendation.monthlySavingsUsd,

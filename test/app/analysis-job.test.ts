@@ -379,6 +379,19 @@ describe('runAnalysisJob', () => {
     expect(await store.find('lonely')).toMatchObject({ channelId: '', teamId: '' });
   });
 
+  it('routed at last counts as new; moved to another channel counts as changed', async () => {
+    routes.lonely = null;
+    findings = { recommendations: [rec('lonely', 900), rec('mover', 100)], anomalies: [] };
+    await runAnalysisJob(deps, request('run-1'));
+    nextDay();
+    delete routes.lonely;
+    routes.mover = { teamId: 'T0ACME', channelId: 'C0OTHER', ownerSlackIds: ['U0BEN'] };
+    const result = await runAnalysisJob(deps, request('run-2'));
+    expect(result.new).toEqual(['lonely']);
+    expect(result.changed).toEqual(['mover']);
+    expect(await store.find('mover')).toMatchObject({ channelId: 'C0OTHER' });
+  });
+
   it('a project scope keeps only that project’s findings', async () => {
     findings = {
       recommendations: [
