@@ -192,11 +192,18 @@ module.exports = {
     {
       name: 'adapters-only-from-composition-roots',
       comment:
-        'Only the composition roots (src/index.ts, src/cli/, bench/, test/) know which adapter ' +
+        'Only the composition roots (src/index.ts, src/runtime.ts, src/cli/, bench/, test/) know which adapter ' +
         'implements which port.',
       severity: 'error',
       from: {
-        pathNot: ['^src/index[.]ts$', '^src/cli/', '^bench/', '^test/', '^src/adapters/'],
+        pathNot: [
+          '^src/index[.]ts$',
+          '^src/runtime[.]ts$',
+          '^src/cli/',
+          '^bench/',
+          '^test/',
+          '^src/adapters/',
+        ],
       },
       to: { path: '^src/adapters/' },
     },

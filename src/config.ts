@@ -54,6 +54,25 @@ const envSchema = z.object({
     .optional(),
   /** Unset: paging is skipped (and logged). A secret: never logged. */
   PAGERDUTY_ROUTING_KEY: z.string().min(1).optional(),
+  // Where the workers' state lives: the embedded DuckDB file, or BigQuery in production.
+  BQCOST_WAREHOUSE: z.enum(['duckdb', 'bigquery']).default('duckdb'),
+  /** The project bqcost runs in (BigQuery jobs, Pub/Sub topics); Cloud Functions sets it. */
+  GOOGLE_CLOUD_PROJECT: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'a Google Cloud project id')
+    .optional(),
+  /** bqcost's own BigQuery dataset (infra/ creates it). */
+  BQCOST_DATASET: z
+    .string()
+    .regex(/^[A-Za-z0-9_]{1,1024}$/, 'a BigQuery dataset id')
+    .default('bqcost'),
+  /** The Slack workspace (team id) cards are posted in; checked on every click. */
+  SLACK_TEAM_ID: z
+    .string()
+    .regex(/^[TE][A-Z0-9]+$/, 'a Slack team id (T…)')
+    .default('T0LOCAL00'),
+  /** Set: the local stack publishes and consumes through the Pub/Sub emulator at host:port. */
+  PUBSUB_EMULATOR_HOST: z.string().min(1).optional(),
 });
 
 export type Config = z.infer<typeof envSchema>;

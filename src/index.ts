@@ -1,52 +1,83 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { analyzers } from '../analyzers/index.js';
-import { createSlackApp, slackSecrets } from '../handlers/app.js';
-import { DuckDbWarehouse } from './adapters/duckdb/duckdb-warehouse.js';
-import { SlackWebChat } from './adapters/slack/web-chat.js';
-import { GoogleSqlInspector } from './adapters/sql/googlesql-inspector.js';
-import { answerQuery } from './app/answer-query.js';
-import { loadPricing } from './cli/pricing.js';
-import type { Config } from './config.js';
+import * as functions from '@google-cloud/functions-framework';
+import type { Request, Response } from '@google-cloud/functions-framework';
+import { MemoryBus } from './adapters/memory/memory-bus.js';
+import { handleCloudEvent } from './adapters/pubsub/handle-message.js';
+import { PubSubBus } from './adapters/pubsub/pubsub-bus.js';
+import { loadConfig } from './config.js';
+import { functionNames, topics, type TopicId } from './domain/topology.js';
+import { createLogger } from './logger.js';
+import { createRuntime, type Runtime } from './runtime.js';
 
-// Composition root for the Slack receiver, embedded default: DuckDB warehouse, Web API chat, one
-// long-running HTTP server. (The Cloud Functions entry points come with the pipeline issue; they
-// hand Bolt req.rawBody untouched, with the same createSlackApp.)
+// The Cloud Functions entry points (one source archive; `--entry-point` picks one):
+//   slack           HTTP: the Bolt receiver (public; Slack's signature is its authentication)
+//   analysisWorker  Pub/Sub bqcost-analysis-requests
+//   notifier        Pub/Sub bqcost-notifications
+//   digest          Pub/Sub bqcost-digest-ticks (Cloud Scheduler)
+//   escalation      Pub/Sub bqcost-escalation (anomaly alerts + the scheduler's tick)
+// The runtime (config, adapters, use cases) is built once per instance, on the first request,
+// and rebuilt after a failed build so a transient failure does not poison the instance.
 
-export interface SlackServer {
-  url: string;
-  close(): Promise<void>;
+let factory: () => Promise<Runtime> = deployedRuntime;
+let runtime: Promise<Runtime> | undefined;
+
+/** Replaces how the runtime is built (tests, the local stack); resets the built one. */
+export function configureRuntime(build: () => Promise<Runtime>): void {
+  factory = build;
+  runtime = undefined;
 }
 
-export async function startSlackServer(
-  config: Config,
-  onError: (error: unknown) => void = () => undefined,
-): Promise<SlackServer> {
-  // Before opening anything: a missing secret or token stops the start here, named.
-  const { signingSecret, botToken } = slackSecrets(
-    config.SLACK_SIGNING_SECRET,
-    config.SLACK_BOT_TOKEN,
-  );
-  const pricing = loadPricing(config.BQCOST_REGION, config.BQCOST_PRICING_FILE);
-  const warehouse = await DuckDbWarehouse.open(config.BQCOST_DB);
-  const deps = { warehouse, pricing, inspector: await GoogleSqlInspector.create(), analyzers };
-  const slack = createSlackApp({
-    signingSecret,
-    botToken,
-    chat: new SlackWebChat(botToken),
-    answer: (query) => answerQuery(deps, query),
-    onError,
+export function getRuntime(): Promise<Runtime> {
+  if (!runtime) {
+    const building = factory();
+    runtime = building;
+    building.catch(() => {
+      if (runtime === building) runtime = undefined;
+    });
+  }
+  return runtime;
+}
+
+async function deployedRuntime(): Promise<Runtime> {
+  const config = loadConfig();
+  const logger = createLogger({
+    level: config.BQCOST_LOG_LEVEL,
+    secrets: [config.SLACK_BOT_TOKEN, config.SLACK_SIGNING_SECRET, config.PAGERDUTY_ROUTING_KEY],
+    ...(config.GOOGLE_CLOUD_PROJECT ? { projectId: config.GOOGLE_CLOUD_PROJECT } : {}),
   });
-  const server: Server = createServer(slack.requestListener);
-  await new Promise<void>((resolve) => server.listen(config.BQCOST_SLACK_PORT, resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://localhost:${port}/slack/events`,
-    close: async () => {
-      await new Promise<void>((resolve, reject) =>
-        server.close((error) => (error ? reject(error) : resolve())),
-      );
-      await warehouse.close();
-    },
+  // The Slack function has 3 s in all: a publish must not wait long.
+  const bus = config.GOOGLE_CLOUD_PROJECT
+    ? new PubSubBus({
+        projectId: config.GOOGLE_CLOUD_PROJECT,
+        logger,
+        publishTimeoutMs: 2_000,
+        ...(config.PUBSUB_EMULATOR_HOST ? { apiEndpoint: config.PUBSUB_EMULATOR_HOST } : {}),
+      })
+    : new MemoryBus();
+  return createRuntime({ config, bus, logger });
+}
+
+export async function slack(req: Request, res: Response): Promise<void> {
+  const rt = await getRuntime();
+  // functions-framework has read the body into req.rawBody; Bolt's receiver verifies exactly
+  // those bytes (it uses a buffered rawBody when present) and parses them itself.
+  rt.slackApp().requestListener(req, res);
+}
+
+function worker<T extends TopicId>(topic: T) {
+  return async (event: unknown): Promise<void> => {
+    const rt = await getRuntime();
+    // Resolving acknowledges; throwing (a retryable failure) makes Pub/Sub redeliver.
+    await handleCloudEvent(topic, event, rt.handlers[topic], rt.messageDeps);
   };
 }
+
+export const analysisWorker = worker(topics.analysisRequests);
+export const notifier = worker(topics.notifications);
+export const digest = worker(topics.digestTicks);
+export const escalation = worker(topics.escalation);
+
+functions.http(functionNames.slack, slack);
+functions.cloudEvent(functionNames.analysisWorker, analysisWorker);
+functions.cloudEvent(functionNames.notifier, notifier);
+functions.cloudEvent(functionNames.digest, digest);
+functions.cloudEvent(functionNames.escalation, escalation);

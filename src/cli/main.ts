@@ -11,6 +11,7 @@ import { isAppError } from '../errors.js';
 import * as args from './args.js';
 import { backupCommand, restoreCommand } from './backup.js';
 import { createInspector } from './compose.js';
+import { startLocalStack } from './local-stack.js';
 import { lint } from './lint.js';
 import { loadExports } from './load.js';
 import { loadPricing } from './pricing.js';
@@ -83,11 +84,23 @@ reservations_timeline) plus demo-truth.json describing the waste planted in it.
   --jobs-per-day <n>    average jobs per day (default 800)
   --end <date>          exclusive end day (default: today, UTC)
 `,
-  start: `Usage: bqcost start [--db <path>] [--reseed]
+  start: `Usage: bqcost start [--db <path>] [--reseed] [--once] [--window-days <n>]
 
-The embedded default, no cloud account needed: creates the embedded warehouse, seeds it with
-the demo organisation when it is empty (or with --reseed), and prints the report.
-Set BQCOST_DATA_DIR to a directory of your own exports to use them instead of the demo.
+The whole system on this machine, no cloud account needed:
+  1. creates the embedded warehouse (DuckDB) and seeds the demo organisation when it is empty
+     (or with --reseed; set BQCOST_DATA_DIR to use your own exports instead), prints the report;
+  2. runs the analysis worker, the notifier, the daily digest and the escalation ticks through the
+     same handlers as the Cloud Functions, over an in-process bus (or the Pub/Sub emulator when
+     PUBSUB_EMULATOR_HOST is set);
+  3. serves the Slack receiver on http://localhost:$BQCOST_SLACK_PORT/slack/events (default 3000)
+     until Ctrl-C. Try it with: npx bqcost slack "summary 7d".
+Without SLACK_BOT_TOKEN, Slack messages go to a transcript: readable in the terminal, Block Kit
+JSON in .bqcost/transcript.jsonl. With SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET it posts to your
+workspace. Logs (Cloud Logging JSON) go to .bqcost/bqcost.log.
+
+  --once              run the loop and exit instead of serving the receiver
+  --reseed            regenerate the demo organisation
+  --window-days <n>   analysis window (default 30)
 `,
 };
 
@@ -281,6 +294,7 @@ async function start(argv: string[], config: Config): Promise<number> {
   const { values } = args.parse('start', argv, {
     db: { type: 'string' },
     reseed: { type: 'boolean' },
+    once: { type: 'boolean' },
     ...windowOptions,
   });
   if (wantsHelp('start', values)) return 0;
@@ -315,9 +329,35 @@ async function start(argv: string[], config: Config): Promise<number> {
       warnings,
     });
     process.stdout.write(`${renderReport(analysis, { top: 10 })}\n`);
+    const stack = await startLocalStack({
+      config,
+      warehouse,
+      write: (text) => process.stdout.write(text),
+      windowEnd: new Date(analysis.result.window.end),
+      windowDays,
+      stateDir: dirname(db),
+      demo: !config.BQCOST_DATA_DIR,
+      serve: !values.once,
+    });
+    const where = stack.transcriptFile
+      ? `Slack output: the transcript above; Block Kit JSON in ${stack.transcriptFile}`
+      : 'Slack output: posted to your workspace';
+    process.stdout.write(`\n${where}. Logs: ${join(dirname(db), 'bqcost.log')}.\n`);
+    if (!stack.url) {
+      await stack.close();
+      return 0;
+    }
     process.stdout.write(
-      `Embedded warehouse: ${db}. Next: npx bqcost analyze --from ${join(dirname(db), 'demo')} --format json\n`,
+      `Slack receiver: ${stack.url} (signed with ${config.SLACK_SIGNING_SECRET ? 'SLACK_SIGNING_SECRET' : `the local secret in ${join(dirname(db), 'local-signing-secret')}`}).\n` +
+        `Try: npx bqcost slack "summary 7d"   ·   Ctrl-C stops everything.\n`,
     );
+    await new Promise<void>((resolveStop) => {
+      const stop = () => resolveStop();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    process.stdout.write('\nStopping…\n');
+    await stack.close();
     return 0;
   } finally {
     await warehouse.close();

@@ -1,0 +1,393 @@
+import { readFileSync } from 'node:fs';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { analyzers } from '../analyzers/index.js';
+import { createSlackApp, type SlackApp } from '../handlers/app.js';
+import { anomalyAlertMessage } from '../handlers/blocks/anomaly-alert.js';
+import { digestMessage } from '../handlers/blocks/digest.js';
+import { recommendationCard } from '../handlers/blocks/recommendation-card.js';
+import { BigQueryAlertLog } from './adapters/bigquery/bigquery-alerts.js';
+import { BigQueryDedupeStore } from './adapters/bigquery/bigquery-dedupe.js';
+import { BigQueryLedger } from './adapters/bigquery/bigquery-ledger.js';
+import {
+  BigQueryAnomalyStore,
+  BigQueryRecommendationStore,
+  BigQueryRunLog,
+} from './adapters/bigquery/bigquery-recommendations.js';
+import { BigQuerySlackPosts } from './adapters/bigquery/bigquery-slack-posts.js';
+import { createBigQueryWarehouse } from './adapters/bigquery/bigquery-warehouse.js';
+import { DuckDbAlertLog } from './adapters/duckdb/duckdb-alerts.js';
+import { DuckDbDedupeStore } from './adapters/duckdb/duckdb-dedupe.js';
+import { DuckDbLedger } from './adapters/duckdb/duckdb-ledger.js';
+import {
+  DuckDbAnomalyStore,
+  DuckDbRecommendationStore,
+  DuckDbRunLog,
+} from './adapters/duckdb/duckdb-recommendations.js';
+import { DuckDbSlackPosts } from './adapters/duckdb/duckdb-slack-posts.js';
+import { DuckDbWarehouse } from './adapters/duckdb/duckdb-warehouse.js';
+import { PagerDutyPager } from './adapters/pagerduty/pagerduty-pager.js';
+import type { HandleMessageDeps, MessageHandler } from './adapters/pubsub/handle-message.js';
+import { SlackWebChat } from './adapters/slack/web-chat.js';
+import { GoogleSqlInspector } from './adapters/sql/googlesql-inspector.js';
+import { runAnalysisJob, type AnalysisJobDeps, type RouteResult } from './app/analysis-job.js';
+import { answerQuery } from './app/answer-query.js';
+import {
+  escalationPolicy,
+  escalationTick,
+  raiseAlert,
+  resolveGoneAlerts,
+  type EscalationDeps,
+} from './app/escalate.js';
+import { notify, type NotifyDeps } from './app/notify.js';
+import { createOwnerRouter, routingConfigFrom, type OwnerRouter } from './app/owner-routing.js';
+import { createPacer, type Pacer } from './app/pacer.js';
+import { ledgeredPostOnce, sendDigest } from './app/send-digest.js';
+import { digestChannelsFromRouting } from './domain/digest.js';
+import type { RunAnalysisDeps } from './app/run-analysis.js';
+import type { Config } from './config.js';
+import { AppError, badInput } from './errors.js';
+import type { PricingContext } from './domain/pricing.js';
+import type { RoutingConfig, RoutingTarget } from './domain/routing.js';
+import { topics, type TopicId } from './domain/topology.js';
+import { loadPricing } from './cli/pricing.js';
+import { createLogger, countMetric, type Logger } from './logger.js';
+import type { AlertLog } from './ports/alerts.js';
+import type { Bus } from './ports/bus.js';
+import type { Chat } from './ports/chat.js';
+import type { DedupeStore } from './ports/dedupe.js';
+import type { AckLedger } from './ports/ledger.js';
+import type { RecommendationHistory } from './ports/recommendation-history.js';
+import type { AnomalyStore, RecommendationStore } from './ports/recommendations.js';
+import type { RunLog } from './ports/run-log.js';
+import type { SlackPosts } from './ports/slack-posts.js';
+import type { Warehouse } from './ports/warehouse.js';
+
+// Which adapter implements which port, for every way bqcost runs: the Cloud Functions entry
+// points (src/index.ts) and the local stack (`bqcost start`). One builder, so the deployed
+// functions and `npm start` run the same handlers and use cases and differ only in adapters:
+// BigQuery or DuckDB, Pub/Sub or the in-process bus, Slack's Web API or the local transcript.
+
+export interface Stores {
+  recommendations: RecommendationStore & RecommendationHistory;
+  anomalies: AnomalyStore;
+  runs: RunLog;
+  ledger: AckLedger;
+  alerts: AlertLog;
+  dedupe: DedupeStore;
+  posts: SlackPosts;
+}
+
+export interface RuntimeOptions {
+  config: Config;
+  /** The bus messages are published to (Pub/Sub, the emulator or the in-process bus). */
+  bus: Bus;
+  /** Default: Slack's Web API with SLACK_BOT_TOKEN. */
+  chat?: Chat;
+  logger?: Logger;
+  clock?: { now(): Date };
+  /** Escalation ticks may run on a different clock (the local demo fast-forwards it). */
+  escalationClock?: { now(): Date };
+  /** An already open embedded warehouse (the CLI opened it to seed the demo). */
+  duckdb?: DuckDbWarehouse;
+}
+
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  warehouse: Warehouse;
+  pricing: PricingContext;
+  chat: Chat;
+  bus: Bus;
+  stores: Stores;
+  router: OwnerRouter | null;
+  pacer: Pacer;
+  /** One handler per topic: what each worker entry point runs for a decoded message. */
+  handlers: { [T in TopicId]: MessageHandler<T> };
+  /** For handleMessage / handleCloudEvent: dedupe, logging, message age. */
+  messageDeps: HandleMessageDeps;
+  escalation: EscalationDeps;
+  /** The Bolt app (needs SLACK_SIGNING_SECRET; the bot token is only for Slack's Web API). */
+  slackApp(options?: { signingSecret?: string; botToken?: string }): SlackApp;
+  close(): Promise<void>;
+}
+
+export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const { config, bus } = options;
+  const clock = options.clock ?? { now: () => new Date() };
+  const logger =
+    options.logger ??
+    createLogger({
+      level: config.BQCOST_LOG_LEVEL,
+      secrets: [config.SLACK_BOT_TOKEN, config.SLACK_SIGNING_SECRET, config.PAGERDUTY_ROUTING_KEY],
+      ...(config.GOOGLE_CLOUD_PROJECT ? { projectId: config.GOOGLE_CLOUD_PROJECT } : {}),
+    });
+  const pricing = loadPricing(config.BQCOST_REGION, config.BQCOST_PRICING_FILE);
+  const chat = options.chat ?? new SlackWebChat(config.SLACK_BOT_TOKEN ?? '');
+  const { warehouse, stores, close } =
+    config.BQCOST_WAREHOUSE === 'bigquery'
+      ? await bigQueryBackend(config)
+      : await duckDbBackend(options.duckdb ?? (await DuckDbWarehouse.open(config.BQCOST_DB)), {
+          owned: options.duckdb === undefined,
+        });
+
+  const routing = readRouting(config);
+  const router = routing ? createOwnerRouter({ config: routing, chat }) : null;
+  const pacer = createPacer({
+    onRateLimited: (channel, retryAfterSeconds) =>
+      countMetric(logger, 'slack_rate_limited', { channel, retryAfterSeconds }, 'slack: 429'),
+  });
+  const analysis: RunAnalysisDeps = {
+    warehouse,
+    pricing,
+    inspector: await GoogleSqlInspector.create(),
+    analyzers,
+  };
+  const teamId = config.SLACK_TEAM_ID;
+  const route = async (target: RoutingTarget): Promise<RouteResult | null> => {
+    if (!router) return null;
+    const routed = await router.route(target);
+    if (routed.unresolvedOwners.length > 0) {
+      logger.warn(
+        { unresolvedOwners: routed.unresolvedOwners },
+        'routing: owners no Slack user has (is the routing file out of date?)',
+      );
+    }
+    return { teamId, channelId: routed.channelId, ownerSlackIds: routed.ownerSlackIds };
+  };
+
+  const escalation: EscalationDeps = {
+    alerts: stores.alerts,
+    anomalies: stores.anomalies,
+    chat,
+    pager: config.PAGERDUTY_ROUTING_KEY ? new PagerDutyPager(config.PAGERDUTY_ROUTING_KEY) : null,
+    route: async (scope) => {
+      const routed = await route({ anomaly: scopeOnly(scope) });
+      return routed ? { channelId: routed.channelId } : null;
+    },
+    render: anomalyAlertMessage,
+    policy: escalationPolicy({
+      escalateAfterMin: config.BQCOST_ESCALATE_AFTER_MIN,
+      pageAfterMin: config.BQCOST_PAGE_AFTER_MIN,
+      minSeverity: config.BQCOST_ALERT_MIN_SEVERITY,
+      onCallChannelId: config.BQCOST_ONCALL_CHANNEL,
+      onCallUsergroupId: config.BQCOST_ONCALL_USERGROUP,
+    }),
+    clock: options.escalationClock ?? clock,
+    log: (entry) => {
+      const event = String(entry.event ?? '');
+      if (event === 'alert_escalated' || event === 'alert_paged') {
+        countMetric(logger, 'escalated', entry, event);
+      } else {
+        logger.info(entry, event || 'escalation');
+      }
+    },
+  };
+
+  const jobDeps: AnalysisJobDeps = {
+    analysis,
+    route,
+    recommendations: stores.recommendations,
+    history: stores.recommendations,
+    anomalies: stores.anomalies,
+    ledger: stores.ledger,
+    bus,
+    runs: stores.runs,
+    clock,
+    minAlertSeverity: config.BQCOST_ALERT_MIN_SEVERITY,
+    log: (entry) => logger.info(entry, String(entry.event ?? 'analysis')),
+  };
+  const notifyDeps: NotifyDeps = {
+    recommendations: stores.recommendations,
+    ledger: stores.ledger,
+    posts: stores.posts,
+    chat,
+    pacer,
+    renderCard: (input) => ({
+      text: `${input.recommendation.summary}`,
+      blocks: recommendationCard(input),
+    }),
+    clock,
+  };
+
+  const handlers: Runtime['handlers'] = {
+    [topics.analysisRequests]: async (message, context) => {
+      const result = await runAnalysisJob(jobDeps, message);
+      const windowEnd = new Date(message.windowEnd);
+      await resolveGoneAlerts(escalation, {
+        windowStart: new Date(windowEnd.getTime() - message.windowDays * 86_400_000),
+        windowEnd,
+        anomalyIds: result.alerts,
+      });
+      context.logger.info(
+        {
+          runId: result.runId,
+          recommendations: result.recommendations,
+          anomalies: result.anomalies,
+          new: result.new.length,
+          changed: result.changed.length,
+          woken: result.woken.length,
+          alerts: result.alerts.length,
+        },
+        'analysis stored',
+      );
+    },
+    [topics.notifications]: async (message, context) => {
+      const result = await notify(notifyDeps, message);
+      context.logger.info(
+        {
+          posted: result.posted.length,
+          alreadyPosted: result.alreadyPosted.length,
+          skipped: result.skipped.length,
+        },
+        'cards posted',
+      );
+    },
+    [topics.digestTicks]: async (message, context) => {
+      const posted = await sendDigest(
+        {
+          warehouse,
+          store: stores.recommendations,
+          ledger: stores.ledger,
+          chat,
+          pricing,
+          clock,
+          channels: routing ? digestChannelsFromRouting(routing) : [],
+          render: digestMessage,
+          postOnce: ledgeredPostOnce({ posts: stores.posts, chat, pacer, clock }),
+        },
+        message.day,
+      );
+      context.logger.info(
+        { channels: posted.map((p) => ({ channel: p.channel, status: p.status })) },
+        'digest',
+      );
+    },
+    [topics.escalation]: async (message, context) => {
+      if (message.type === 'escalation.alert') {
+        const outcome = await raiseAlert(escalation, message.anomalyId);
+        context.logger.info({ anomalyId: message.anomalyId, outcome }, 'alert raised');
+      } else {
+        const tick = await escalationTick(escalation);
+        context.logger.info({ tick }, 'escalation tick');
+      }
+    },
+  };
+
+  let slack: SlackApp | undefined;
+  return {
+    config,
+    logger,
+    warehouse,
+    pricing,
+    chat,
+    bus,
+    stores,
+    router,
+    pacer,
+    handlers,
+    messageDeps: { dedupe: stores.dedupe, logger, clock, maxDeliveryAttempts: 5 },
+    escalation,
+    slackApp(secrets = {}) {
+      slack ??= createSlackApp({
+        signingSecret: secrets.signingSecret ?? config.SLACK_SIGNING_SECRET,
+        botToken: secrets.botToken ?? config.SLACK_BOT_TOKEN,
+        chat,
+        answer: (query) =>
+          answerQuery(
+            { ...analysis, recommendations: stores.recommendations, ledger: stores.ledger, clock },
+            query,
+          ),
+        onError: (error) => logger.error({ err: error }, 'slack listener failed'),
+        recommendations: {
+          store: stores.recommendations,
+          ledger: stores.ledger,
+          admins: config.BQCOST_ADMINS,
+          clock,
+          audit: (entry) => logger.warn({ audit: entry }, 'slack: action refused'),
+        },
+        events: { dedupe: stores.dedupe, clock },
+        alerts: { escalation },
+      });
+      return slack;
+    },
+    close,
+  };
+}
+
+/** Routing is only ever by scope for an anomaly (see domain/routing.ts subjectsOf). */
+function scopeOnly(scope: string): {
+  id: string;
+  scope: string;
+  day: string;
+  usd: number;
+  expectedUsd: number;
+  severity: string;
+} {
+  return { id: scope, scope, day: '1970-01-01', usd: 0, expectedUsd: 0, severity: 'low' };
+}
+
+function readRouting(config: Config): RoutingConfig | null {
+  if (!config.BQCOST_ROUTING_FILE) return null;
+  let text: string;
+  try {
+    text = readFileSync(config.BQCOST_ROUTING_FILE, 'utf8');
+  } catch (error) {
+    throw badInput(
+      'routing.unreadable',
+      `routing file ${config.BQCOST_ROUTING_FILE} cannot be read: ${(error as Error).message}`,
+      error,
+    );
+  }
+  return routingConfigFrom(text, config.BQCOST_ROUTING_FILE);
+}
+
+async function duckDbBackend(
+  warehouse: DuckDbWarehouse,
+  options: { owned: boolean },
+): Promise<{ warehouse: Warehouse; stores: Stores; close: () => Promise<void> }> {
+  const connection: DuckDBConnection = await warehouse.connect();
+  const [recommendations, anomalies, runs, ledger, alerts, dedupe, posts] = await Promise.all([
+    DuckDbRecommendationStore.open(connection),
+    DuckDbAnomalyStore.open(connection),
+    DuckDbRunLog.open(connection),
+    DuckDbLedger.open(connection),
+    DuckDbAlertLog.open(connection),
+    DuckDbDedupeStore.open(connection),
+    DuckDbSlackPosts.open(connection),
+  ]);
+  return {
+    warehouse,
+    stores: { recommendations, anomalies, runs, ledger, alerts, dedupe, posts },
+    close: async () => {
+      connection.closeSync();
+      if (options.owned) await warehouse.close();
+    },
+  };
+}
+
+async function bigQueryBackend(
+  config: Config,
+): Promise<{ warehouse: Warehouse; stores: Stores; close: () => Promise<void> }> {
+  if (!config.GOOGLE_CLOUD_PROJECT) {
+    throw new AppError(
+      'config.missing',
+      'GOOGLE_CLOUD_PROJECT is missing: BQCOST_WAREHOUSE=bigquery needs the project to run in',
+    );
+  }
+  const warehouse = createBigQueryWarehouse({
+    projectId: config.GOOGLE_CLOUD_PROJECT,
+    region: config.BQCOST_REGION,
+    dataset: config.BQCOST_DATASET,
+  });
+  // Tables are Terraform's in production; the adapters only read and append.
+  const stores: Stores = {
+    recommendations: new BigQueryRecommendationStore(warehouse),
+    anomalies: new BigQueryAnomalyStore(warehouse),
+    runs: new BigQueryRunLog(warehouse),
+    ledger: new BigQueryLedger(warehouse),
+    alerts: new BigQueryAlertLog(warehouse),
+    dedupe: new BigQueryDedupeStore(warehouse),
+    posts: new BigQuerySlackPosts(warehouse),
+  };
+  return { warehouse, stores, close: () => Promise.resolve() };
+}
