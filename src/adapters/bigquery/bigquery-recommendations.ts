@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { BigQuery } from '@google-cloud/bigquery';
 import { anomalySchema, recommendationSchema, type Anomaly } from '../../domain/analysis.js';
 import { sha256Hex } from '../../domain/sha256.js';
@@ -32,6 +33,11 @@ import { classifyBigQueryError, ownTable, type BigQueryWarehouse } from './bigqu
 // per row (sha256 of run and id), which BigQuery drops within its dedupe window; and readers
 // keep one row per (id, run), the earliest, so a duplicate that slipped through changes nothing.
 // Readers then take the latest run's row per id, with the earliest found_at as "first found".
+
+const sqlDir = new URL('./', import.meta.url);
+/** A query of this folder with its `{{placeholder}}` replaced by the table. */
+const readSql = (file: string, placeholder: string, table: string) =>
+  readFileSync(new URL(file, sqlDir), 'utf8').replaceAll(`{{${placeholder}}}`, table);
 
 const transientInsertReasons = new Set(['backendError', 'internalError', 'timeout', 'stopped']);
 /** Rows per insertAll request (a request may carry 10 MB; evidence and fix can be a few KB). */
@@ -106,7 +112,7 @@ export class BigQueryRecommendationStore implements RecommendationStore, Recomme
   async find(id: string): Promise<StoredRecommendation | null> {
     const rows = await this.warehouse.runQuery({
       name: 'recommendations-find',
-      sql: `${this.latest('WHERE recommendation_id = @id')}`,
+      sql: readSql('recommendations-find.sql', 'recommendations', this.table),
       params: { id },
       types: { id: 'STRING' },
     });
@@ -114,36 +120,26 @@ export class BigQueryRecommendationStore implements RecommendationStore, Recomme
   }
 
   async list(filter: RecommendationFilter): Promise<StoredRecommendation[]> {
-    const where: string[] = [];
-    const params: Record<string, unknown> = { limit: filter.limit ?? 100 };
-    const types: Record<string, string> = { limit: 'INT64' };
-    const add = (sql: string, name: string, value: unknown, type: string) => {
-      where.push(sql);
-      params[name] = value;
-      types[name] = type;
-    };
-    if (filter.teamId !== undefined) add('team_id = @team', 'team', filter.teamId, 'STRING');
-    if (filter.channelId !== undefined)
-      add('channel_id = @channel', 'channel', filter.channelId, 'STRING');
-    if (filter.ownerSlackId !== undefined)
-      add('@owner IN UNNEST(owner_slack_ids)', 'owner', filter.ownerSlackId, 'STRING');
-    if (filter.kind !== undefined) add('kind = @kind', 'kind', filter.kind, 'STRING');
-    if (filter.firstFoundSince !== undefined)
-      add(
-        'first_found_at >= @since',
-        'since',
-        BigQuery.timestamp(filter.firstFoundSince),
-        'TIMESTAMP',
-      );
     const rows = await this.warehouse.runQuery({
       name: 'recommendations-list',
-      sql: `SELECT * FROM (
-${this.latest('')}
-)${where.length > 0 ? `\nWHERE ${where.join(' AND ')}` : ''}
-ORDER BY monthly_savings_usd DESC NULLS LAST, recommendation_id
-LIMIT @limit`,
-      params,
-      types,
+      sql: readSql('recommendations-list.sql', 'recommendations', this.table),
+      params: {
+        team_id: filter.teamId ?? null,
+        channel_id: filter.channelId ?? null,
+        owner: filter.ownerSlackId ?? null,
+        kind: filter.kind ?? null,
+        since:
+          filter.firstFoundSince === undefined ? null : BigQuery.timestamp(filter.firstFoundSince),
+        limit: filter.limit ?? 100,
+      },
+      types: {
+        team_id: 'STRING',
+        channel_id: 'STRING',
+        owner: 'STRING',
+        kind: 'STRING',
+        since: 'TIMESTAMP',
+        limit: 'INT64',
+      },
     });
     return rows.map(toStored);
   }
@@ -186,19 +182,7 @@ LIMIT @limit`,
     if (queries.length === 0) return new Map();
     const rows = await this.warehouse.runQuery({
       name: 'recommendations-versions',
-      sql: `WITH asked AS (
-  SELECT id, ats[OFFSET(o)] AS at FROM UNNEST(@ids) AS id WITH OFFSET o
-),
-per_run AS (
-  SELECT r.*, MIN(r.found_at) OVER (PARTITION BY r.recommendation_id) AS first_found_at
-  FROM ${this.table} AS r
-  WHERE r.recommendation_id IN UNNEST(@ids)
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY r.recommendation_id, r.run_id ORDER BY r.found_at) = 1
-)
-SELECT p.*
-FROM per_run AS p JOIN asked AS a ON p.recommendation_id = a.id
-WHERE p.found_at <= a.at AND p.run_id != @exclude
-QUALIFY ROW_NUMBER() OVER (PARTITION BY p.recommendation_id ORDER BY p.found_at DESC, p.run_id DESC) = 1`,
+      sql: readSql('recommendations-versions.sql', 'recommendations', this.table),
       params: {
         ids: queries.map((q) => q.recommendationId),
         ats: queries.map((q) => BigQuery.timestamp(q.at)),
@@ -215,18 +199,6 @@ QUALIFY ROW_NUMBER() OVER (PARTITION BY p.recommendation_id ORDER BY p.found_at 
         ];
       }),
     );
-  }
-
-  /** The latest run's row per id (after one row per id and run), with first_found_at. */
-  private latest(where: string): string {
-    return `WITH per_run AS (
-  SELECT * FROM ${this.table}
-  ${where}
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY recommendation_id, run_id ORDER BY found_at) = 1
-)
-SELECT *, MIN(found_at) OVER (PARTITION BY recommendation_id) AS first_found_at
-FROM per_run
-QUALIFY ROW_NUMBER() OVER (PARTITION BY recommendation_id ORDER BY found_at DESC, run_id DESC) = 1`;
   }
 }
 
@@ -252,10 +224,7 @@ export class BigQueryAnomalyStore implements AnomalyStore {
   async find(id: string): Promise<StoredAnomaly | null> {
     const rows = await this.warehouse.runQuery({
       name: 'anomalies-find',
-      sql: `SELECT * FROM ${this.table}
-WHERE anomaly_id = @id
-ORDER BY found_at DESC, run_id DESC
-LIMIT 1`,
+      sql: readSql('anomalies-find.sql', 'anomalies', this.table),
       params: { id },
       types: { id: 'STRING' },
     });
@@ -337,10 +306,7 @@ export class BigQueryRunLog implements RunLog {
   async attempts(runId: string): Promise<AnalysisRunRecord[]> {
     const rows = await this.warehouse.runQuery({
       name: 'analysis-runs-attempts',
-      sql: `SELECT * FROM ${this.table}
-WHERE run_id = @run
-QUALIFY ROW_NUMBER() OVER (PARTITION BY started_at ORDER BY finished_at) = 1
-ORDER BY started_at, finished_at`,
+      sql: readSql('analysis-runs-attempts.sql', 'analysis_runs', this.table),
       params: { run: runId },
       types: { run: 'STRING' },
     });
@@ -368,7 +334,7 @@ async function runStored(
 ): Promise<boolean> {
   const rows = await warehouse.runQuery({
     name: `${name}-run-stored`,
-    sql: `SELECT COUNT(*) AS n FROM ${table} WHERE run_id = @run`,
+    sql: readSql('run-stored.sql', 'table', table),
     params: { run: runId },
     types: { run: 'STRING' },
   });

@@ -148,7 +148,7 @@ describe('BigQueryRecommendationStore.save', () => {
     });
     await recommendations.save('run-1', foundAt, [routed, unrouted]);
 
-    expect(queries[0]?.configuration.query.query).toBe(
+    expect(queries[0]?.configuration.query.query).toContain(
       `SELECT COUNT(*) AS n FROM ${table} WHERE run_id = @run`,
     );
     expect(paramsOf(queries[0])).toEqual({ run: param('STRING', 'run-1') });
@@ -353,16 +353,39 @@ describe('BigQueryRecommendationStore reads', () => {
       ['rec-b', null],
     ]);
     const sql = queries[0]?.configuration.query.query ?? '';
+    expect(sql).toContain(`FROM ${table}\n  QUALIFY`);
+    expect(sql).toContain('AND (@owner IS NULL OR @owner IN UNNEST(owner_slack_ids))');
     expect(sql).toMatch(
-      /\)\nWHERE team_id = @team AND channel_id = @channel AND @owner IN UNNEST\(owner_slack_ids\) AND kind = @kind AND first_found_at >= @since\nORDER BY monthly_savings_usd DESC NULLS LAST, recommendation_id\nLIMIT @limit$/,
+      /ORDER BY monthly_savings_usd DESC NULLS LAST, recommendation_id\nLIMIT @limit\n?$/,
     );
     expect(paramsOf(queries[0])).toEqual({
       limit: { parameterType: { type: 'INT64' }, parameterValue: { value: 5 } },
-      team: param('STRING', 'T0ACME'),
-      channel: param('STRING', 'C0FINOPS'),
+      team_id: param('STRING', 'T0ACME'),
+      channel_id: param('STRING', 'C0FINOPS'),
       owner: param('STRING', 'U1'),
       kind: param('STRING', 'sql_antipattern'),
       since: param('TIMESTAMP', '2026-11-01T00:00:00.000Z'),
+    });
+  });
+
+  it('list: an absent filter is a typed NULL parameter (no filter)', async () => {
+    const { recommendations } = stores();
+    const queries: InsertBody[] = [];
+    const scope = bq();
+    expectInsert(scope, 'job_recommendations_list_1', queries);
+    expectResults(
+      scope,
+      'job_recommendations_list_1',
+      page('job_recommendations_list_1', recommendationFields, []),
+    );
+    expect(await recommendations.list({})).toEqual([]);
+    const params = paramsOf(queries[0]);
+    expect(params.team_id?.parameterType).toEqual({ type: 'STRING' });
+    expect(params.team_id?.parameterValue.value ?? null).toBeNull();
+    expect(params.since?.parameterType).toEqual({ type: 'TIMESTAMP' });
+    expect(params.limit).toEqual({
+      parameterType: { type: 'INT64' },
+      parameterValue: { value: 100 },
     });
   });
 
@@ -585,9 +608,11 @@ describe('the read SQL, run on DuckDB over duplicated rows', () => {
       await insert('rec-a', 'run-2', 200, 'T0ACME', '2026-11-02 06:05:00'); // a late resend
       await insert('rec-b', 'run-1', 300, 'T0ACME', '2026-11-01 06:00:00');
       await insert('rec-b', 'run-2', 300, 'T0OTHER', '2026-11-02 06:00:00'); // moved team
+      // Two rewrites for DuckDB: @param → $param, and UNNEST membership → list_contains.
       const duck = (sql: string) =>
         sql
           .replaceAll(table, 'recommendations')
+          .replaceAll('@owner IN UNNEST(owner_slack_ids)', 'list_contains(owner_slack_ids, @owner)')
           .replace(/@(\w+)/g, (_, name: string) => `$${name}`);
       const find = await warehouse.sql(duck(queries[0]!.configuration.query.query), {
         id: 'rec-a',
@@ -597,7 +622,11 @@ describe('the read SQL, run on DuckDB over duplicated rows', () => {
       expect(find[0]?.first_found_at).toEqual(new Date('2026-11-01T06:00:00Z'));
       expect(find[0]?.found_at).toEqual(new Date('2026-11-02T06:00:00Z'));
       const list = await warehouse.sql(duck(queries[1]!.configuration.query.query), {
-        team: 'T0ACME',
+        team_id: 'T0ACME',
+        channel_id: null,
+        owner: 'U1',
+        kind: null,
+        since: null,
         limit: 10,
       });
       // rec-b's latest row is in another team now: the old row must not show.
