@@ -11,6 +11,7 @@ import {
   blockNamed,
   blocksOf,
   loadInfra,
+  readRepoFile,
   nested,
   type JsonObject,
   type TfBlock,
@@ -120,6 +121,23 @@ describe('functions', () => {
     expect(prodCall.enable_vpc_service_controls).toBe('${var.enable_vpc_service_controls}');
     expect(prodCall.enable_private_google_access).toBe('${var.enable_private_google_access}');
     expect(prodCall.kms_key_name).toBe('${var.kms_key_name}');
+  });
+});
+
+describe('runtime configuration', () => {
+  it('every environment variable Terraform sets is one src/config.ts reads', () => {
+    const config = readRepoFile('src/config.ts');
+    const plain = String(stack.locals.environment);
+    const names = new Set([...plain.matchAll(/\b([A-Z][A-Z0-9_]+)\s*=/g)].map((m) => m[1]!));
+    for (const call of functionCalls()) {
+      for (const name of Object.keys(asObject(call.body.secrets ?? {}))) names.add(name);
+    }
+    expect(names.size).toBeGreaterThanOrEqual(8);
+    for (const name of names) expect(config, name).toMatch(new RegExp(`^\\s+${name}:`, 'm'));
+  });
+
+  it('functions run against BigQuery in the deployed environments', () => {
+    expect(String(stack.locals.environment)).toMatch(/BQCOST_WAREHOUSE\s*=\s*"bigquery"/);
   });
 });
 
