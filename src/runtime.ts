@@ -53,6 +53,7 @@ import { loadPricing } from './cli/pricing.js';
 import { createLogger, countMetric, type Logger } from './logger.js';
 import type { AlertLog } from './ports/alerts.js';
 import type { Bus } from './ports/bus.js';
+import type { Pager } from './ports/pager.js';
 import type { Chat } from './ports/chat.js';
 import type { DedupeStore } from './ports/dedupe.js';
 import type { AckLedger } from './ports/ledger.js';
@@ -87,6 +88,8 @@ export interface RuntimeOptions {
   clock?: { now(): Date };
   /** Escalation ticks may run on a different clock (the local demo fast-forwards it). */
   escalationClock?: { now(): Date };
+  /** Default: PagerDuty with PAGERDUTY_ROUTING_KEY, else none (paging skipped and logged). */
+  pager?: Pager | null;
   /** An already open embedded warehouse (the CLI opened it to seed the demo). */
   duckdb?: DuckDbWarehouse;
 }
@@ -159,7 +162,12 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     alerts: stores.alerts,
     anomalies: stores.anomalies,
     chat,
-    pager: config.PAGERDUTY_ROUTING_KEY ? new PagerDutyPager(config.PAGERDUTY_ROUTING_KEY) : null,
+    pager:
+      options.pager !== undefined
+        ? options.pager
+        : config.PAGERDUTY_ROUTING_KEY
+          ? new PagerDutyPager(config.PAGERDUTY_ROUTING_KEY)
+          : null,
     route: async (scope) => {
       const routed = await route({ anomaly: scopeOnly(scope) });
       return routed ? { channelId: routed.channelId } : null;

@@ -10,6 +10,7 @@ import { handleMessage } from '../adapters/pubsub/handle-message.js';
 import { PubSubBus } from '../adapters/pubsub/pubsub-bus.js';
 import { SlackWebChat } from '../adapters/slack/web-chat.js';
 import { TranscriptChat } from '../adapters/transcript/transcript-chat.js';
+import { TranscriptPager } from '../adapters/transcript/transcript-pager.js';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import { parseRoutingConfig } from '../domain/routing.js';
@@ -80,9 +81,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   const slackConfigured = Boolean(config.SLACK_BOT_TOKEN);
   const transcriptFile = slackConfigured ? null : join(stateDir, 'transcript.jsonl');
-  const chat: Chat = transcriptFile
+  const transcript = transcriptFile
     ? new TranscriptChat({ file: transcriptFile, write, users: localDirectory(config) })
-    : new SlackWebChat(config.SLACK_BOT_TOKEN ?? '');
+    : null;
+  const chat: Chat = transcript ?? new SlackWebChat(config.SLACK_BOT_TOKEN ?? '');
+  // Without a routing key, pages show in the transcript (or nowhere, with a real workspace).
+  const pager = config.PAGERDUTY_ROUTING_KEY
+    ? undefined
+    : transcript
+      ? new TranscriptPager(transcript)
+      : null;
 
   const bus = config.PUBSUB_EMULATOR_HOST
     ? new PubSubBus({
@@ -105,6 +113,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     logger,
     escalationClock,
     duckdb: options.warehouse,
+    ...(pager === undefined ? {} : { pager }),
   });
 
   const tracker = new Tracker();

@@ -7,11 +7,12 @@ import { writeDemoExports } from '../app/demo-export-writer.js';
 import { loadConfig, type Config } from '../config.js';
 import type { PricingContext } from '../domain/pricing.js';
 import { startOfUtcDay } from '../domain/timestamps.js';
-import { isAppError } from '../errors.js';
+import { badInput, isAppError } from '../errors.js';
 import * as args from './args.js';
 import { backupCommand, restoreCommand } from './backup.js';
 import { createInspector } from './compose.js';
 import { startLocalStack } from './local-stack.js';
+import { localSecret, sendLocalCommand } from './slack-local.js';
 import { lint } from './lint.js';
 import { loadExports } from './load.js';
 import { loadPricing } from './pricing.js';
@@ -29,6 +30,7 @@ Commands:
   demo      write a realistic demo organisation's exports
   start     the embedded default: seed the demo organisation if empty, then report
   lint      lint GoogleSQL files for cost antipatterns, offline
+  slack     send a signed /bqcost command to the local Slack receiver (npm start)
   backup    copy every table of the embedded warehouse to a directory (Parquet)
   restore   restore such a backup into the embedded warehouse
 
@@ -84,6 +86,16 @@ reservations_timeline) plus demo-truth.json describing the waste planted in it.
   --jobs-per-day <n>    average jobs per day (default 800)
   --end <date>          exclusive end day (default: today, UTC)
 `,
+  slack: `Usage: bqcost slack [--user <U…>] [--channel <C…>] [--url <receiver url>] "<text>"
+
+Sends "/bqcost <text>" to the local Slack receiver started by npm start, signed like Slack signs
+requests (SLACK_SIGNING_SECRET, or the local secret npm start keeps beside the database), and
+prints the answer. Examples: bqcost slack "summary 7d" · bqcost slack "top users" · bqcost slack help
+
+  --user <id>      the Slack user asking (default U0LOCAL01)
+  --channel <id>   the channel it is asked in (default C0FINOPS00)
+  --url <url>      default http://localhost:$BQCOST_SLACK_PORT/slack/events
+`,
   start: `Usage: bqcost start [--db <path>] [--reseed] [--once] [--window-days <n>]
 
 The whole system on this machine, no cloud account needed:
@@ -128,6 +140,8 @@ async function main(argv: string[]): Promise<number> {
       return lint(rest);
     case 'start':
       return start(rest, config);
+    case 'slack':
+      return slack(rest, config);
     case 'backup':
       return backupCommand(rest, config);
     case 'restore':
@@ -288,6 +302,31 @@ async function writeDemo(options: DemoArgs): Promise<void> {
   bar.done(
     `demo organisation: ${written.jobs.toLocaleString('en-US')} jobs in ${written.files.length} files under ${options.out}`,
   );
+}
+
+async function slack(argv: string[], config: Config): Promise<number> {
+  const { values, positionals } = args.parse('slack', argv, {
+    user: { type: 'string' },
+    channel: { type: 'string' },
+    url: { type: 'string' },
+  });
+  if (wantsHelp('slack', values)) return 0;
+  const text = positionals.join(' ').trim();
+  if (text === '') {
+    throw badInput(
+      'args.missing',
+      'bqcost slack: give the command text, e.g. bqcost slack "summary 7d"',
+    );
+  }
+  const answer = await sendLocalCommand(localSecret(config), {
+    text,
+    url: values.url ?? `http://localhost:${config.BQCOST_SLACK_PORT}/slack/events`,
+    user: values.user ?? 'U0LOCAL01',
+    channel: values.channel ?? 'C0FINOPS00',
+    team: config.SLACK_TEAM_ID,
+  });
+  process.stdout.write(`${answer.text}\n`);
+  return answer.status === 200 ? 0 : 1;
 }
 
 async function start(argv: string[], config: Config): Promise<number> {

@@ -97,6 +97,11 @@ export class TranscriptChat implements Chat {
     return Promise.resolve();
   }
 
+  /** A non-Slack event worth seeing in the transcript (the local pager's pages). */
+  note(method: string, where: string, text: string): void {
+    this.record({ method, text }, where);
+  }
+
   private nextTs(): string {
     this.sequence += 1;
     const seconds = Math.floor(this.now().getTime() / 1000);
