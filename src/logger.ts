@@ -20,7 +20,17 @@ export interface LogLabels {
 }
 
 /** Counters for log-based metrics: one line carries at most one `metric`. */
-export type Metric = 'processed' | 'failed' | 'dead_lettered' | 'escalated' | 'slack_rate_limited';
+export type Metric =
+  | 'processed'
+  | 'failed'
+  | 'dead_lettered'
+  | 'escalated'
+  | 'slack_rate_limited'
+  // Business metrics (infra/modules/monitoring): a card posted, a card accepted, and per digest
+  // run one line per recommendation whose saving was measured (`usdPerMonth`).
+  | 'recommendation_opened'
+  | 'recommendation_accepted'
+  | 'savings_realized';
 
 export interface LogDestination {
   write(line: string): unknown;

@@ -133,6 +133,24 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
           owned: options.duckdb === undefined,
         });
 
+  // Accepted cards are a business metric; the ledger is where an acceptance becomes true.
+  const ledger = stores.ledger;
+  stores.ledger = {
+    eventsFor: (ids) => ledger.eventsFor(ids),
+    append: async (event) => {
+      const result = await ledger.append(event);
+      if (result.recorded && event.action === 'accepted') {
+        countMetric(
+          logger,
+          'recommendation_accepted',
+          { recommendationId: event.recommendationId },
+          'recommendation accepted',
+        );
+      }
+      return result;
+    },
+  };
+
   const routing = readRouting(config);
   const router = routing ? createOwnerRouter({ config: routing, chat }) : null;
   const pacer = createPacer({
@@ -241,6 +259,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
     [topics.notifications]: async (message, context) => {
       const result = await notify(notifyDeps, message);
+      for (const id of result.posted) {
+        countMetric(
+          context.logger,
+          'recommendation_opened',
+          { recommendationId: id },
+          'card posted',
+        );
+      }
       context.logger.info(
         {
           posted: result.posted.length,
@@ -269,6 +295,20 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         { channels: posted.map((p) => ({ channel: p.channel, status: p.status })) },
         'digest',
       );
+      const saved = new Map<string, number>();
+      for (const item of posted.flatMap((p) => p.digest.realized.items)) {
+        if (item.status === 'saved' && item.realizedMonthlyUsd !== null) {
+          saved.set(item.id, item.realizedMonthlyUsd);
+        }
+      }
+      for (const [recommendationId, usdPerMonth] of saved) {
+        countMetric(
+          context.logger,
+          'savings_realized',
+          { recommendationId, usdPerMonth, day: message.day },
+          'realized saving measured',
+        );
+      }
     },
     [topics.escalation]: async (message, context) => {
       if (message.type === 'escalation.alert') {

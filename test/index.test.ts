@@ -213,6 +213,9 @@ describe('notifier (Pub/Sub)', () => {
     expect(bodies).toHaveLength(2);
     expect(bodies.every((b) => b.channel === 'C0ANALYTIC')).toBe(true);
     expect(JSON.stringify(bodies[0]!.blocks)).toContain('rec_accept');
+    // The business counter behind the dashboard's "recommendations opened".
+    const opened = logLines.filter((l) => l.metric === 'recommendation_opened');
+    expect(opened.map((l) => l.recommendationId).sort()).toEqual([...ids].sort());
 
     // A publisher retry: same key, new message id → one post per card still.
     expect(await push('notifier', topics.notifications, message)).toBe(204);

@@ -70,3 +70,33 @@ export const topicSchemas = {
 } as const satisfies Record<TopicId, z.ZodType>;
 
 export type TopicMessage<T extends TopicId> = z.infer<(typeof topicSchemas)[T]>;
+
+/**
+ * Cloud Scheduler publishes a fixed body (`{ v, type, … }`) with the attribute
+ * `schedule=<job name>`: it cannot say which run it is. The run is named by the publish time,
+ * here: `key` = job + publish minute (a scheduler retry of the same minute dedupes; the next
+ * minute's tick is a new one), `publishedAt` = publish time, a digest's `day` = the UTC day
+ * before, an analysis's `windowEnd` = the start of the UTC day. Fields the body has are kept.
+ * Anything but an object from a schedule is returned unchanged (and fails validation).
+ */
+export function completeScheduledMessage(
+  json: unknown,
+  schedule: string | undefined,
+  publishTime: Date,
+): unknown {
+  if (schedule === undefined || json === null || typeof json !== 'object' || Array.isArray(json)) {
+    return json;
+  }
+  const body = json as Record<string, unknown>;
+  const minute = new Date(Math.floor(publishTime.getTime() / 60_000) * 60_000);
+  const dayStart = new Date(Math.floor(publishTime.getTime() / 86_400_000) * 86_400_000);
+  const filled: Record<string, unknown> = {
+    key: `schedule:${schedule}:${minute.toISOString()}`,
+    publishedAt: publishTime.toISOString(),
+  };
+  if (body.type === 'digest.tick') {
+    filled.day = new Date(dayStart.getTime() - 86_400_000).toISOString().slice(0, 10);
+  }
+  if (body.type === 'analysis.request') filled.windowEnd = dayStart.toISOString();
+  return { ...filled, ...body };
+}

@@ -258,13 +258,29 @@ describe('monitoring', () => {
     'escalated',
     'slack_rate_limited',
   ] as const satisfies readonly Metric[];
-  const exhaustive: Exclude<Metric, (typeof opsMetrics)[number]> extends never ? true : false =
-    true;
+  const businessMetrics = [
+    'recommendation_opened',
+    'recommendation_accepted',
+  ] as const satisfies readonly Metric[];
+  // A distribution of `usdPerMonth` (resource realized_savings), not a counter.
+  const distributions = ['savings_realized'] as const satisfies readonly Metric[];
+  const exhaustive: Exclude<
+    Metric,
+    (typeof opsMetrics)[number] | (typeof businessMetrics)[number] | (typeof distributions)[number]
+  > extends never
+    ? true
+    : false = true;
 
   it("log-based metrics count every value of the logger's `metric` field with component and topic labels", () => {
     expect(exhaustive).toBe(true);
     expect(monitoring.locals.ops_metrics).toBe(
       `\${toset(${JSON.stringify([...opsMetrics]).replaceAll(',', ', ')})}`,
+    );
+    expect(monitoring.locals.business_metrics).toBe(
+      `\${toset(${JSON.stringify([...businessMetrics]).replaceAll(',', ', ')})}`,
+    );
+    expect(readRepoFile('infra/modules/monitoring/main.tf')).toContain(
+      `jsonPayload.metric=\\"${distributions[0]}\\"`,
     );
     const ops = blockNamed(monitoring, 'resource', 'ops', 'google_logging_metric')!;
     expect(ops.body.label_extractors).toEqual({

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { maxMessageAgeMs, topicSchemas, type TopicMessage } from '../../domain/messages.js';
+import {
+  completeScheduledMessage,
+  maxMessageAgeMs,
+  topicSchemas,
+  type TopicMessage,
+} from '../../domain/messages.js';
 import type { TopicId } from '../../domain/topology.js';
 import type { Delivery } from '../../ports/bus.js';
 
@@ -90,7 +95,9 @@ export function decodeMessage<T extends TopicId>(
   } catch {
     return { ok: false, reason: 'data is not JSON' };
   }
-  const parsed = topicSchemas[topic].safeParse(json);
+  const parsed = topicSchemas[topic].safeParse(
+    completeScheduledMessage(json, delivery.attributes.schedule, delivery.publishTime),
+  );
   if (!parsed.success) {
     return { ok: false, reason: `not a ${topic} message: ${z.prettifyError(parsed.error)}` };
   }
