@@ -22,6 +22,8 @@ const envSchema = z.object({
   SLACK_BOT_TOKEN: z.string().optional(),
   /** Owner routing rules (JSON; config/routing.example.json). */
   BQCOST_ROUTING_FILE: z.string().min(1).optional(),
+  /** The same rules inline (deployed functions: Terraform passes the file's text); wins over the file. */
+  BQCOST_ROUTING_JSON: z.string().min(1).optional(),
   /** Who may act on every card: Slack user ids (U…/W…) and user group ids (S…), comma separated. */
   BQCOST_ADMINS: z
     .string()

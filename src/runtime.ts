@@ -375,6 +375,9 @@ function scopeOnly(scope: string): {
 }
 
 function readRouting(config: Config): RoutingConfig | null {
+  if (config.BQCOST_ROUTING_JSON) {
+    return routingConfigFrom(config.BQCOST_ROUTING_JSON, 'BQCOST_ROUTING_JSON');
+  }
   if (!config.BQCOST_ROUTING_FILE) return null;
   let text: string;
   try {

@@ -7,18 +7,21 @@ provider "google" {
 module "bqcost" {
   source = "../../modules/bqcost"
 
-  project_id            = var.project_id
-  environment           = "dev"
-  region                = var.region
-  bigquery_location     = var.bigquery_location
-  source_archive        = var.source_archive
-  slack_min_instances   = 0
-  max_instances         = 3
-  log_level             = "debug"
-  notification_emails   = var.notification_emails
-  enable_pagerduty      = false
-  runbook_base_url      = var.runbook_base_url
-  settings              = var.settings
+  project_id          = var.project_id
+  environment         = "dev"
+  region              = var.region
+  bigquery_location   = var.bigquery_location
+  source_archive      = var.source_archive
+  slack_min_instances = 0
+  max_instances       = 3
+  log_level           = "debug"
+  notification_emails = var.notification_emails
+  enable_pagerduty    = false
+  runbook_base_url    = var.runbook_base_url
+  # Owner routing rules (config/routing.example.json's format), passed inline to every function.
+  settings = merge(var.settings, var.routing_file == null ? {} : {
+    BQCOST_ROUTING_JSON = file(var.routing_file)
+  })
   slack_team_id         = var.slack_team_id
   backup_bucket_name    = var.backup_bucket_name
   backup_retention_days = 7

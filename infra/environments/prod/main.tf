@@ -20,7 +20,10 @@ module "bqcost" {
   enable_pagerduty      = true
   pagerduty_service_key = var.pagerduty_service_key
   runbook_base_url      = var.runbook_base_url
-  settings              = var.settings
+  # Owner routing rules (config/routing.example.json's format), passed inline to every function.
+  settings = merge(var.settings, var.routing_file == null ? {} : {
+    BQCOST_ROUTING_JSON = file(var.routing_file)
+  })
   slack_team_id         = var.slack_team_id
   backup_bucket_name    = var.backup_bucket_name
   backup_retention_days = 35

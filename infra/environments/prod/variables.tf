@@ -78,3 +78,9 @@ variable "slack_team_id" {
   type        = string
   description = "The Slack workspace (team id, T…) of this environment's Slack app."
 }
+
+variable "routing_file" {
+  type        = string
+  default     = null
+  description = "Path to the owner routing JSON (format: config/routing.example.json); its text reaches the functions as BQCOST_ROUTING_JSON. Null: no routing (findings are stored, not posted)."
+}

@@ -1,0 +1,71 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryBus } from '../src/adapters/memory/memory-bus.js';
+import { TranscriptChat } from '../src/adapters/transcript/transcript-chat.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { createRuntime, type Runtime } from '../src/runtime.js';
+import { tempDir } from './fixtures/builders.js';
+
+// The composition root's choices that the entry-point tests do not reach.
+
+const silent = createLogger({ level: 'silent' });
+let runtime: Runtime | undefined;
+afterEach(async () => {
+  await runtime?.close();
+  runtime = undefined;
+});
+
+function build(env: Record<string, string>): Promise<Runtime> {
+  const dir = tempDir('bqcost-runtime-');
+  return createRuntime({
+    config: loadConfig({ BQCOST_DB: join(dir, 'bqcost.duckdb'), ...env }),
+    bus: new MemoryBus(),
+    chat: new TranscriptChat({ file: join(dir, 'transcript.jsonl') }),
+    logger: silent,
+  });
+}
+
+const rules = {
+  defaultChannel: 'C0FINOPS00',
+  projects: { 'acme-prod': { channel: 'C0DATAPLAT', owners: ['U0LEAD0001'] } },
+};
+
+describe('createRuntime', () => {
+  it('routes with inline rules (BQCOST_ROUTING_JSON, as Terraform passes them)', async () => {
+    runtime = await build({ BQCOST_ROUTING_JSON: JSON.stringify(rules) });
+    const routed = await runtime.router!.route({
+      anomaly: {
+        id: 'a',
+        scope: 'project:acme-prod',
+        day: '2026-11-01',
+        usd: 1,
+        expectedUsd: 1,
+        severity: 'high',
+      },
+    });
+    expect(routed.channelId).toBe('C0DATAPLAT');
+    expect(routed.ownerSlackIds).toEqual(['U0LEAD0001']);
+  });
+
+  it('has no router without rules: findings are stored, not posted', async () => {
+    runtime = await build({});
+    expect(runtime.router).toBeNull();
+  });
+
+  it('names the setting when the inline rules are not JSON', async () => {
+    await expect(build({ BQCOST_ROUTING_JSON: '{not json' })).rejects.toThrow(
+      /BQCOST_ROUTING_JSON/,
+    );
+  });
+
+  it('names the routing file that cannot be read', async () => {
+    await expect(build({ BQCOST_ROUTING_FILE: '/nonexistent/routing.json' })).rejects.toThrow(
+      /routing file \/nonexistent\/routing.json cannot be read/,
+    );
+  });
+
+  it('refuses BigQuery mode without the project to run in', async () => {
+    await expect(build({ BQCOST_WAREHOUSE: 'bigquery' })).rejects.toThrow(/GOOGLE_CLOUD_PROJECT/);
+  });
+});
