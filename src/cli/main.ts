@@ -14,6 +14,7 @@ import { createInspector } from './compose.js';
 import { startLocalStack } from './local-stack.js';
 import { localSecret, sendLocalCommand } from './slack-local.js';
 import { lint } from './lint.js';
+import { manifestCommand, manifestHelp } from './manifest.js';
 import { loadExports } from './load.js';
 import { loadPricing } from './pricing.js';
 import { progress } from './progress.js';
@@ -33,6 +34,7 @@ Commands:
   slack     send a signed /bqcost command to the local Slack receiver (npm start)
   backup    copy every table of the embedded warehouse to a directory (Parquet)
   restore   restore such a backup into the embedded warehouse
+  manifest  print manifest.yml with the request URLs of one environment
 
 Run "bqcost <command> --help" for a command's options.
 Exit codes: 0 ok, 1 internal error, 2 bad input.
@@ -46,6 +48,7 @@ const windowOptions = {
 } as const;
 
 const help: Record<string, string> = {
+  manifest: manifestHelp,
   analyze: `Usage: bqcost analyze --from <dir> [--as-of <timestamp>] [--window-days <n>] [--format json|text] [--strict]
 
 Analyzes exports in <dir> named after their views: jobs.* (required), table_storage.*,
@@ -146,6 +149,8 @@ async function main(argv: string[]): Promise<number> {
       return backupCommand(rest, config);
     case 'restore':
       return restoreCommand(rest, config);
+    case 'manifest':
+      return manifestCommand(rest);
     default:
       process.stderr.write(`bqcost: unknown command "${command}"\n\n${usage}`);
       return 2;

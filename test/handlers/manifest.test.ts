@@ -6,6 +6,7 @@ import { createSlackApp, type SlackApp } from '../../handlers/app.js';
 import type { QueryAnswer } from '../../src/app/answer-query.js';
 import type { Chat } from '../../src/ports/chat.js';
 import { MemoryDedupeStore } from '../../src/adapters/memory/memory-dedupe.js';
+import { requestUrlTemplate } from '../../src/cli/manifest.js';
 import {
   botEvents,
   requiredBotScopes,
@@ -134,5 +135,15 @@ describe('manifest.yml', () => {
       ...(manifest.features?.slash_commands ?? []).map((c) => c.url),
     ];
     for (const url of urls) expect(url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
+  });
+
+  it('keeps the request URLs a per-environment template (bqcost manifest --url renders it)', () => {
+    const urls = [
+      manifest.settings?.interactivity?.request_url,
+      manifest.settings?.event_subscriptions?.request_url,
+      ...(manifest.features?.slash_commands ?? []).map((c) => c.url),
+    ];
+    expect(urls.length).toBeGreaterThanOrEqual(3);
+    for (const url of urls) expect(url).toBe(requestUrlTemplate);
   });
 });
