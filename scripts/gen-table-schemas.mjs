@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Writes infra/modules/bigquery/schemas/<table>.json (BigQuery JSON schema files) from
-// src/domain/tables.ts, the one source of truth. Run with `npm run gen:schemas` (tsx, so the
-// TypeScript source is read directly).
+// Writes infra/modules/bigquery/schemas/<table>.json (BigQuery JSON schema files) and
+// schemas/tables.json (the manifest infra/modules/bigquery/main.tf declares one table per entry
+// of: name, description, partitionBy, clusterBy) from src/domain/tables.ts, the one source of
+// truth. Run with `npm run gen:schemas` (tsx, so the TypeScript source is read directly).
 //   --check      regenerate in memory and compare: exit 1 naming every file that differs,
 //                is missing or is extra (test/infra/bigquery-schemas.test.ts runs this)
 //   --dir <dir>  another output directory (tests)
@@ -11,10 +12,26 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bqcostTables } from '../src/domain/tables.ts';
 
-/** File name → text; the text is the field list `google_bigquery_table.schema` and `bq mk` take. */
+/** The manifest's file name; no table may take it. */
+const manifestFile = 'tables.json';
+
+/**
+ * File name → text: per table the field list `google_bigquery_table.schema` and `bq mk` take,
+ * and the manifest of the tables in the order of tables.ts.
+ */
 function render(tables) {
   const files = new Map();
+  const manifest = tables.map(({ name, description, partitionBy, clusterBy }) => ({
+    name,
+    description,
+    partitionBy,
+    clusterBy,
+  }));
+  files.set(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
   for (const table of tables) {
+    if (`${table.name}.json` === manifestFile) {
+      throw new Error(`table ${table.name}: its schema file would overwrite the manifest`);
+    }
     const fields = table.columns.map(({ name, type, mode, description }) => ({
       name,
       type,
@@ -47,10 +64,10 @@ if (values.check) {
     );
     process.exit(1);
   }
-  console.log(`${files.size} schema files match src/domain/tables.ts`);
+  console.log(`${files.size - 1} schema files and the manifest match src/domain/tables.ts`);
 } else {
   mkdirSync(dir, { recursive: true });
   for (const name of present) if (!files.has(name)) rmSync(join(dir, name));
   for (const [name, text] of files) writeFileSync(join(dir, name), text);
-  console.log(`wrote ${files.size} schema files`);
+  console.log(`wrote ${files.size - 1} schema files and the manifest`);
 }
