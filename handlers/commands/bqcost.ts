@@ -42,6 +42,12 @@ export interface BqcostCommandDeps {
    * through response_url. Slack gives 3 s for the whole request; default 2000 ms.
    */
   answerBudgetMs?: number;
+  /**
+   * Where a slow answer goes when nothing may run after the response (Cloud Functions): the
+   * question is handed over (published) before the acknowledgement, and a worker answers through
+   * response_url. Absent: the answer is finished in the background (a long-running server).
+   */
+  defer?: (query: CostQuery, responseUrl: string) => Promise<void>;
   onError?: (error: unknown) => void;
 }
 
@@ -64,7 +70,10 @@ const usage = [
   ['rec <id>', 'one recommendation in full: cost lines, evidence and the fix'],
   ['table <project.dataset.table>', 'storage, reads, writes, query cost and recommendations'],
   ['query <hash|job_id>', 'a query shape (runs, cost, users, SQL, lint) or one job'],
-  ['check <sql>', 'lint a statement and estimate its cost (upper bound in embedded mode)'],
+  [
+    'check <sql>',
+    'lint a statement and estimate its cost (BigQuery dry run; an upper bound from table sizes in embedded mode)',
+  ],
 ] as const;
 
 /** Parses the text after `/bqcost`; anything it does not understand becomes help with a hint. */
@@ -194,13 +203,20 @@ export function bqcostCommand(deps: BqcostCommandDeps) {
       await ack(ephemeral(helpMessage(parsed.problem, command.text ?? '')));
       return;
     }
-    const pending = resolveAnswer(deps, parsed, command.user_id, command.team_id).then(
-      renderAnswer,
+    const query = await queryFor(deps, parsed, command.user_id, command.team_id).catch(
       (error: unknown) => {
         deps.onError?.(error);
         return errorMessage(error);
       },
     );
+    if (!isQuery(query)) {
+      await ack(ephemeral(query));
+      return;
+    }
+    const pending = deps.answer(query).then(renderAnswer, (error: unknown) => {
+      deps.onError?.(error);
+      return errorMessage(error);
+    });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<null>((resolve) => {
       timer = setTimeout(() => resolve(null), budgetMs);
@@ -209,6 +225,17 @@ export function bqcostCommand(deps: BqcostCommandDeps) {
     clearTimeout(timer);
     if (first !== null) {
       await ack(ephemeral(first));
+      return;
+    }
+    if (deps.defer) {
+      try {
+        await deps.defer(query, command.response_url);
+      } catch (error) {
+        deps.onError?.(error);
+        await ack(ephemeral(errorMessage(error)));
+        return;
+      }
+      await ack(ephemeral({ text: 'Working on it… the answer will appear here shortly.' }));
       return;
     }
     await ack(ephemeral({ text: 'Working on it… the answer will appear here shortly.' }));
@@ -220,23 +247,24 @@ export function bqcostCommand(deps: BqcostCommandDeps) {
 
 export const commandName = slashCommands.bqcost;
 
-/** `me` needs the caller's email first (users.info, cached); the rest go straight to the use case. */
-async function resolveAnswer(
+/** `me` needs the caller's email first (users.info, cached); the rest are queries already. */
+async function queryFor(
   deps: BqcostCommandDeps,
   parsed: Exclude<ParsedCommand, { kind: 'help' }>,
   userId: string,
   teamId: string,
-): Promise<QueryAnswer | ChatMessage> {
-  if (parsed.kind === 'query') return deps.answer(parsed.query);
-  if (parsed.kind === 'recsMine')
-    return deps.answer({
-      kind: 'recs',
-      recKind: parsed.recKind,
-      owner: { slackId: userId, teamId },
-    });
+): Promise<CostQuery | ChatMessage> {
+  if (parsed.kind === 'query') return parsed.query;
+  if (parsed.kind === 'recsMine') {
+    return { kind: 'recs', recKind: parsed.recKind, owner: { slackId: userId, teamId } };
+  }
   const email = await deps.chat.userEmail(userId);
   if (email === null) return noEmailMessage;
-  return deps.answer({ kind: 'me', email, period: parsed.period });
+  return { kind: 'me', email, period: parsed.period };
+}
+
+function isQuery(value: CostQuery | ChatMessage): value is CostQuery {
+  return 'kind' in value;
 }
 
 function ephemeral(message: ChatMessage): RespondArguments {
@@ -553,22 +581,35 @@ function renderCheck(a: CheckAnswer): ChatMessage {
       (t) =>
         `• \`${escapeMrkdwn(t.table)}\` — ${t.totalLogicalBytes === null ? 'size unknown' : bytesText(t.totalLogicalBytes)}`,
     );
-  blocks.push(
-    section(
-      [
-        a.estimateUsd === null || a.estimateBytes === null
-          ? '*Estimate:* unknown (no referenced table is in the storage snapshot)'
-          : `*Estimate:* at most ${usd(a.estimateUsd)} on demand (${bytesText(a.estimateBytes)} scanned)`,
-        ...tables,
-      ].join('\n'),
-    ),
-    context(
-      "Upper bound: a full scan of the referenced tables. BigQuery's dry run gives the exact figure in production.",
-    ),
-  );
-  const summary = a.parsed
-    ? `${a.findings.length} findings, at most ${usd(a.estimateUsd)}`
-    : 'unparseable SQL';
+  const known = a.estimateUsd !== null && a.estimateBytes !== null;
+  let estimate: string;
+  let basis: string;
+  if (a.estimateMethod === 'dry_run') {
+    estimate =
+      a.rejected !== null
+        ? `*Estimate:* none — BigQuery's dry run rejected the statement: ${escapeMrkdwn(truncate(a.rejected, 1000))}`
+        : known
+          ? `*Estimate:* ${usd(a.estimateUsd)} on demand (dry run: ${bytesText(a.estimateBytes ?? 0)} processed)`
+          : '*Estimate:* unknown';
+    basis =
+      'BigQuery dry run: the bytes the statement would process, priced on demand (BigQuery bills at least 10 MB per table referenced). Nothing was run.';
+  } else {
+    estimate = known
+      ? `*Estimate:* at most ${usd(a.estimateUsd)} on demand (${bytesText(a.estimateBytes ?? 0)} scanned)`
+      : '*Estimate:* unknown (no referenced table is in the storage snapshot)';
+    basis =
+      a.dryRunNote === null
+        ? "Upper bound: a full scan of the referenced tables. BigQuery's dry run gives the exact figure in production."
+        : `Upper bound: a full scan of the referenced tables, because the dry run was not possible: ${escapeMrkdwn(truncate(a.dryRunNote, 1000))}`;
+  }
+  blocks.push(section([estimate, ...tables].join('\n')), context(basis));
+  const cost =
+    a.estimateMethod === 'dry_run'
+      ? a.rejected !== null
+        ? 'rejected by BigQuery'
+        : `${usd(a.estimateUsd)} (dry run)`
+      : `at most ${usd(a.estimateUsd)}`;
+  const summary = a.parsed ? `${a.findings.length} findings, ${cost}` : 'unparseable SQL';
   return { text: `${title}: ${summary}`, blocks: capBlocks(blocks) };
 }
 

@@ -111,9 +111,18 @@ export interface CheckAnswer {
   findings: LintFinding[];
   /** Referenced tables and their logical size; null size when the snapshot lacks the table. */
   tables: { table: string; totalLogicalBytes: number | null }[];
-  /** Upper bound: a full scan of the known referenced tables; null when none is known. */
+  /**
+   * `dry_run`: the bytes BigQuery's dry run says the statement processes, priced on demand.
+   * `table_sizes`: an upper bound, a full scan of the known referenced tables (embedded mode, or
+   * when the dry run could not be made). null when neither gives a figure.
+   */
+  estimateMethod: 'dry_run' | 'table_sizes';
   estimateUsd: number | null;
   estimateBytes: number | null;
+  /** BigQuery's dry run found a problem in the statement (its words); the estimate is null. */
+  rejected: string | null;
+  /** Why a dry run was not used although the warehouse has one (permission, BigQuery down). */
+  dryRunNote: string | null;
 }
 
 export interface QueryLookupAnswer {
@@ -413,10 +422,14 @@ async function answerTable(deps: RunAnalysisDeps, table: string): Promise<TableA
   };
 }
 
-// Embedded mode has no dry run: the estimate is the referenced tables' full logical size, an upper
-// bound (partition pruning and column selection only lower it). Production uses the dry run.
+// Production asks BigQuery's dry run what the statement processes. Embedded mode has none, and a
+// dry run can be refused (permission) or fail: then the estimate is the referenced tables' full
+// logical size, an upper bound (partition pruning and column selection only lower it).
 async function answerCheck(deps: RunAnalysisDeps, sql: string): Promise<CheckAnswer> {
-  const snapshot = await deps.warehouse.tableStorage();
+  const [snapshot, dryRun] = await Promise.all([
+    deps.warehouse.tableStorage(),
+    deps.warehouse.dryRun(sql),
+  ]);
   const metas = new Map<string, TableMeta>();
   for (const t of snapshot) {
     const meta: TableMeta = {
@@ -434,19 +447,27 @@ async function answerCheck(deps: RunAnalysisDeps, sql: string): Promise<CheckAns
     totalLogicalBytes: metas.get(table)?.totalLogicalBytes ?? null,
   }));
   const known = tables.filter((t) => t.totalLogicalBytes !== null);
+  const fromDryRun = dryRun !== null && dryRun.outcome !== 'unavailable';
   const estimateBytes =
-    known.length === 0 ? null : known.reduce((s, t) => s + (t.totalLogicalBytes ?? 0), 0);
+    dryRun?.outcome === 'estimated'
+      ? dryRun.bytesProcessed
+      : fromDryRun || known.length === 0
+        ? null
+        : known.reduce((s, t) => s + (t.totalLogicalBytes ?? 0), 0);
   return {
     kind: 'check',
     parsed: inspection.parsed,
     error: inspection.parsed ? null : (inspection.error ?? 'could not parse the SQL'),
     findings: inspection.findings,
     tables,
+    estimateMethod: fromDryRun ? 'dry_run' : 'table_sizes',
     estimateBytes,
     estimateUsd:
       estimateBytes === null
         ? null
         : (estimateBytes / bytesPerTib) * deps.pricing.prices.onDemandUsdPerTib,
+    rejected: dryRun?.outcome === 'rejected' ? dryRun.message : null,
+    dryRunNote: dryRun?.outcome === 'unavailable' ? dryRun.message : null,
   };
 }
 

@@ -43,8 +43,23 @@ export interface Warehouse {
   dataRange(): Promise<DataRange>;
   /** One job by id; null when the history does not hold it. */
   jobById(jobId: string): Promise<JobDetail | null>;
+  /**
+   * Asks the engine what a statement would process without running it (BigQuery's dry run).
+   * null: this warehouse has no dry run (embedded DuckDB); callers fall back to table sizes.
+   */
+  dryRun(sql: string): Promise<DryRunResult | null>;
   close(): Promise<void>;
 }
+
+/**
+ * A dry run's outcome. `rejected`: the engine found a problem in the statement itself (syntax, a
+ * missing table or column), named in `message`. `unavailable`: the dry run could not be made
+ * (permission, quota, the engine not answering), `message` says why; the statement may be fine.
+ */
+export type DryRunResult =
+  | { outcome: 'estimated'; bytesProcessed: number }
+  | { outcome: 'rejected'; reason: string; message: string }
+  | { outcome: 'unavailable'; reason: string; message: string };
 
 export interface JobDetail {
   jobId: string;

@@ -10,6 +10,7 @@ import type { RunAnalysisDeps } from '../../src/app/run-analysis.js';
 import { createInspector } from '../../src/cli/compose.js';
 import type { Recommendation } from '../../src/domain/analysis.js';
 import { resolvePricing } from '../../src/domain/pricing.js';
+import type { DryRunResult, Warehouse } from '../../src/ports/warehouse.js';
 import { analysisJobs, analysisTables, loadJobs } from '../fixtures/analysis-jobs.js';
 import { job } from '../fixtures/builders.js';
 import {
@@ -26,6 +27,8 @@ import {
 let warehouse: DuckDbWarehouse;
 let deps: RunAnalysisDeps;
 let recs: Recommendation[];
+/** What the warehouse's dry run answers (null: none, as DuckDB; set per `check` test). */
+let dryRun: DryRunResult | null = null;
 
 beforeAll(async () => {
   warehouse = await DuckDbWarehouse.open(':memory:');
@@ -57,8 +60,10 @@ beforeAll(async () => {
     ],
     analysisTables(),
   );
+  const withDryRun = Object.create(warehouse) as Warehouse;
+  withDryRun.dryRun = () => Promise.resolve(dryRun);
   deps = {
-    warehouse,
+    warehouse: withDryRun,
     pricing: resolvePricing('us'),
     inspector: await createInspector(),
     analyzers,
@@ -76,6 +81,7 @@ let receiver: Receiver | undefined;
 let errors: unknown[];
 
 beforeEach(async () => {
+  dryRun = null;
   secret = testSecret();
   errors = [];
   nock.disableNetConnect();
@@ -216,6 +222,45 @@ describe('/bqcost check <sql>', () => {
     const body = await command('check SELEC <!channel> FROM (');
     expect(body).toContain('could not parse this SQL');
     expect(body).not.toContain('<!channel>');
+  });
+
+  it('with a dry run: its figure, labelled as a dry run, not an upper bound', async () => {
+    dryRun = { outcome: 'estimated', bytesProcessed: 3 * 2 ** 40 };
+    const body = await command('check SELECT order_id FROM `proj-a.sales.orders`');
+    // 3 TiB at $6.25 per TiB.
+    expect(body).toContain('*Estimate:* $18.75 on demand (dry run: 3 TiB processed)');
+    expect(body).toContain('BigQuery dry run: the bytes the statement would process');
+    expect(body).not.toContain('at most');
+    expect(body).not.toContain('Upper bound');
+    expect(body).toContain('`proj-a.sales.orders` — 500 GiB');
+  });
+
+  it('BigQuery rejects the statement: its words, escaped, and no estimate', async () => {
+    dryRun = {
+      outcome: 'rejected',
+      reason: 'invalidQuery',
+      message: 'Unrecognized name: <!channel> at [1:8]',
+    };
+    const body = await command('check SELECT nope FROM `proj-a.sales.orders`');
+    expect(body).toContain(
+      "*Estimate:* none — BigQuery's dry run rejected the statement: Unrecognized name: &lt;!channel&gt; at [1:8]",
+    );
+    expect(body).not.toContain('<!channel>');
+    expect(body).not.toContain('$');
+  });
+
+  it('the dry run was refused: the upper bound, and why there is no dry run figure', async () => {
+    dryRun = {
+      outcome: 'unavailable',
+      reason: 'accessDenied',
+      message: "BigQuery denied bqcost's service account the dry run: needs bigquery.jobs.create.",
+    };
+    const body = await command('check SELECT * FROM `proj-a.sales.orders` ORDER BY order_id');
+    expect(body).toContain('*Estimate:* at most $3.05 on demand');
+    expect(body).toContain(
+      'Upper bound: a full scan of the referenced tables, because the dry run was not possible: BigQuery denied',
+    );
+    expect(body).toContain('bigquery.jobs.create');
   });
 
   it('an empty check gets the help text', async () => {

@@ -25,7 +25,7 @@ import type {
 } from '../../domain/facts.js';
 import { isDatasetId, isProjectId, isRegion } from '../../domain/identifiers.js';
 import { msPerDay, parseBqTimestamp } from '../../domain/timestamps.js';
-import type { JobDetail, Warehouse } from '../../ports/warehouse.js';
+import type { DryRunResult, JobDetail, Warehouse } from '../../ports/warehouse.js';
 import { renderQuery, type QueryName, type SourceView } from '../../queries/index.js';
 import {
   checkPatternLimit,
@@ -821,6 +821,90 @@ export class BigQueryWarehouse implements Warehouse {
       queryHash: toNullableString(row, 'query_hash'),
       query: toNullableString(row, 'query'),
     };
+  }
+
+  /**
+   * BigQuery's dry run of `sql` (jobs.insert with configuration.dryRun): validated and planned, not
+   * run, not billed; the answer carries the bytes it would process. Retryable failures are retried
+   * like any query; what is left is an outcome, not an exception, so `check` can still lint and
+   * fall back to table sizes. The statement is the user's, so its errors are reported as theirs.
+   */
+  async dryRun(sql: string): Promise<DryRunResult> {
+    const name = 'dry-run';
+    let failures = 0;
+    for (;;) {
+      let classified: ClassifiedError;
+      try {
+        const [job] = await this.client.createQueryJob({
+          query: sql,
+          useLegacySql: false,
+          dryRun: true,
+          location: this.location,
+          jobId: this.newJobId(name),
+          labels: { app: 'bqcost', bqcost_query: name },
+        });
+        const metadata = job.metadata as { statistics?: { totalBytesProcessed?: unknown } };
+        const raw = unwrap(metadata.statistics?.totalBytesProcessed);
+        const bytes = typeof raw === 'string' || typeof raw === 'number' ? Number(raw) : NaN;
+        if (!Number.isFinite(bytes) || bytes < 0)
+          return {
+            outcome: 'unavailable',
+            reason: 'badResponse',
+            message: `BigQuery's dry run answered without a byte count (${String(raw)}).`,
+          };
+        return { outcome: 'estimated', bytesProcessed: bytes };
+      } catch (error) {
+        classified = classifyBigQueryError(error);
+      }
+      if (classified.retryable && failures < this.settings.maxRetries) {
+        const ceiling = Math.min(maxBackoffMs, baseBackoffMs * 2 ** failures);
+        failures += 1;
+        await this.sleep(Math.round(ceiling / 2 + (this.random() * ceiling) / 2));
+        continue;
+      }
+      return this.dryRunFailure(classified);
+    }
+  }
+
+  private dryRunFailure(error: ClassifiedError): DryRunResult {
+    const { reason, message } = error;
+    if (error.retryable)
+      return {
+        outcome: 'unavailable',
+        reason,
+        message: `BigQuery did not answer the dry run (${reason}, gave up after ${this.settings.maxRetries} retries).`,
+      };
+    switch (reason) {
+      // The statement's own problems: syntax, unknown tables or columns, a wrong location.
+      case 'invalidQuery':
+      case 'invalid':
+      case 'notFound':
+      case 'badRequest':
+        return { outcome: 'rejected', reason, message };
+      case 'accessDenied':
+      case 'forbidden':
+        return {
+          outcome: 'unavailable',
+          reason,
+          message:
+            `BigQuery denied bqcost's service account the dry run: ${message} ` +
+            `A dry run needs bigquery.jobs.create in project ${this.settings.projectId} ` +
+            '(roles/bigquery.jobUser) and access to the tables the statement reads.',
+        };
+      case 'unauthenticated':
+        return {
+          outcome: 'unavailable',
+          reason,
+          message:
+            "BigQuery rejected bqcost's credentials; check the service account configuration.",
+        };
+      default:
+        return {
+          outcome: 'unavailable',
+          reason,
+          message: `BigQuery's dry run failed (${reason}): ${message}`,
+        };
+    }
   }
 
   async close(): Promise<void> {

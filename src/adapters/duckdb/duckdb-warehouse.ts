@@ -31,6 +31,7 @@ import type {
   ExportFile,
   ExportLoader,
   ImportOptions,
+  DryRunResult,
   ImportReport,
   JobDetail,
   Warehouse,
@@ -307,6 +308,14 @@ export class DuckDbWarehouse implements Warehouse, ExportLoader {
   ): Promise<Record<string, unknown>[]> {
     const reader = await this.connection.runAndReadAll(text, params);
     return reader.getRowObjectsJS() as Record<string, unknown>[];
+  }
+
+  /**
+   * No dry run here: the embedded copy holds job history, not the tables a statement reads, so
+   * DuckDB cannot say what BigQuery would scan. The caller estimates from table sizes.
+   */
+  dryRun(_sql: string): Promise<DryRunResult | null> {
+    return Promise.resolve(null);
   }
 
   async close(): Promise<void> {
