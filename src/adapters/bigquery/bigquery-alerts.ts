@@ -4,6 +4,7 @@ import { alertEventsTable, type TableSpec } from '../../domain/tables.js';
 import { AppError } from '../../errors.js';
 import type { AlertLog } from '../../ports/alerts.js';
 import { classifyBigQueryError, ownTable, type BigQueryWarehouse } from './bigquery-warehouse.js';
+import { insertWithRetries, rejectedRowReasons, transientRejection } from './insert-row.js';
 
 // The alert log in BigQuery. Appends are tabledata.insertAll with insertId = the step's key, so
 // BigQuery drops a resend within its dedupe window (best effort); readers dedupe on the key as
@@ -13,8 +14,6 @@ import { classifyBigQueryError, ownTable, type BigQueryWarehouse } from './bigqu
 
 const sqlDir = new URL('./', import.meta.url);
 const readSql = (file: string) => readFileSync(new URL(file, sqlDir), 'utf8');
-
-const transientInsertReasons = new Set(['backendError', 'internalError', 'timeout', 'stopped']);
 
 export interface BigQueryAlertLogOptions {
   /** Alerts posted longer ago than this are no longer climbed; default 7. */
@@ -71,26 +70,19 @@ export class BigQueryAlertLog implements AlertLog {
       throw new AppError('alerts.invalid_event', `invalid alert event: ${parsed.error.message}`);
     }
     const row = { insertId: event.idempotencyKey, json: toJson(parsed.data) };
-    const table = this.warehouse.client
-      .dataset(this.warehouse.settings.dataset)
-      .table(alertEventsTable.name);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await table.insert([row], { raw: true, partialRetries: 0 });
-        return { recorded: true };
-      } catch (error) {
-        const failure = classify(error);
-        if (!failure.retryable || attempt >= this.maxRetries) {
-          throw new AppError(
-            `alerts.${failure.reason}`,
-            `cannot record ${event.step} of alert ${event.alertId} in ${this.table}: ${failure.reason}`,
-            // A summary only: client errors carry the request, Authorization header included.
-            { cause: { reason: failure.reason }, retryable: failure.retryable },
-          );
-        }
-        await this.sleep(200 * 2 ** attempt);
-      }
-    }
+    await insertWithRetries(this.warehouse, alertEventsTable.name, [row], {
+      maxRetries: this.maxRetries,
+      sleep: this.sleep,
+      classify,
+      toError: (failure) =>
+        new AppError(
+          `alerts.${failure.reason}`,
+          `cannot record ${event.step} of alert ${event.alertId} in ${this.table}: ${failure.reason}`,
+          // A summary only: client errors carry the request, Authorization header included.
+          { cause: { reason: failure.reason }, retryable: failure.retryable },
+        ),
+    });
+    return { recorded: true };
   }
 
   async eventsFor(alertIds: readonly string[]): Promise<AlertEvent[]> {
@@ -120,17 +112,10 @@ export class BigQueryAlertLog implements AlertLog {
   }
 }
 
+/** Unlike insertRow, a rejection whose reasons are all transient is resent too. */
 function classify(error: unknown): { reason: string; retryable: boolean } {
-  const e = error as { name?: unknown; errors?: unknown };
-  if (e?.name === 'PartialFailureError' && Array.isArray(e.errors)) {
-    const reasons = (e.errors as { errors?: { reason?: string }[] }[]).flatMap((entry) =>
-      (entry.errors ?? []).map((d) => d.reason ?? 'unknown'),
-    );
-    return {
-      reason: 'insert_rejected',
-      retryable: reasons.length > 0 && reasons.every((r) => transientInsertReasons.has(r)),
-    };
-  }
+  const rejected = rejectedRowReasons(error);
+  if (rejected) return { reason: 'insert_rejected', retryable: transientRejection(rejected) };
   const classified = classifyBigQueryError(error);
   return { reason: classified.reason, retryable: classified.retryable };
 }

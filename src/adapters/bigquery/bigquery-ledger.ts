@@ -3,6 +3,7 @@ import { recommendationEventSchema, type RecommendationEvent } from '../../domai
 import { AppError } from '../../errors.js';
 import type { AckLedger } from '../../ports/ledger.js';
 import { classifyBigQueryError, ownTable, type BigQueryWarehouse } from './bigquery-warehouse.js';
+import { insertWithRetries, transientRejection } from './insert-row.js';
 
 // Writes go through tabledata.insertAll with insertId = the event's idempotency key, so BigQuery
 // drops a resend of the same row within its dedupe window (best effort, about a minute). That is
@@ -28,8 +29,6 @@ export interface BigQueryLedgerDeps {
   /** Resends after the first insertAll; default 2. */
   maxRetries?: number;
 }
-
-const transientInsertReasons = new Set(['backendError', 'internalError', 'timeout', 'stopped']);
 
 interface InsertErrorEntry {
   errors?: { reason?: string; message?: string; location?: string }[];
@@ -66,31 +65,33 @@ export class BigQueryLedger implements AckLedger {
       });
     }
     const row = { insertId: event.idempotencyKey, json: toJson(parsed.data) };
-    const table = this.warehouse.client.dataset(this.warehouse.settings.dataset).table(tableName);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        // raw: we give insertId ourselves; partialRetries 0: retries are ours, with the same row.
-        await table.insert([row], { raw: true, partialRetries: 0 });
-        return { recorded: true };
-      } catch (error) {
-        const failure = this.classify(error, event);
-        if (!failure.retryable || attempt >= this.maxRetries) {
-          throw attempt >= this.maxRetries && failure.retryable
-            ? new AppError(failure.code, `${failure.message} (gave up after ${attempt} retries)`, {
-                cause: failure.cause,
-                retryable: true,
-                userMessage: 'Your click could not be recorded just now. Please try again.',
-              })
-            : new AppError(failure.code, failure.message, {
-                cause: failure.cause,
-                retryable: false,
-                userMessage: failure.userMessage,
-              });
-        }
+    await insertWithRetries(this.warehouse, tableName, [row], {
+      maxRetries: this.maxRetries,
+      sleep: this.sleep,
+      // Jittered (half to all of 200 ms · 2^attempt), unlike the other writers, which run once
+      // per job: clicks arrive from many instances at once, and their resends should not land
+      // together on the same rate limit.
+      delayMs: (attempt) => {
         const ceiling = 200 * 2 ** attempt;
-        await this.sleep(Math.round(ceiling / 2 + (this.random() * ceiling) / 2));
-      }
-    }
+        return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+      },
+      classify: (error) => this.classify(error, event),
+      // The clicker sees userMessage, so a transient failure that outlived the retries says
+      // "try again" while a rejected row or a permission error says what is wrong.
+      toError: (failure, retries) =>
+        failure.retryable
+          ? new AppError(failure.code, `${failure.message} (gave up after ${retries} retries)`, {
+              cause: failure.cause,
+              retryable: true,
+              userMessage: 'Your click could not be recorded just now. Please try again.',
+            })
+          : new AppError(failure.code, failure.message, {
+              cause: failure.cause,
+              retryable: false,
+              userMessage: failure.userMessage,
+            }),
+    });
+    return { recorded: true };
   }
 
   async eventsFor(recommendationIds: readonly string[]): Promise<RecommendationEvent[]> {
@@ -132,7 +133,7 @@ export class BigQueryLedger implements AckLedger {
       return {
         code: 'ledger.insert_rejected',
         message: `BigQuery rejected ${row} in ${this.table}: ${text}`,
-        retryable: reasons.length > 0 && reasons.every((r) => transientInsertReasons.has(r)),
+        retryable: transientRejection(reasons),
         cause: { reasons },
         userMessage:
           'Your click could not be recorded (the ledger rejected it). It has been logged.',

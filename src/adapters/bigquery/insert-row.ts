@@ -1,11 +1,64 @@
 import { AppError } from '../../errors.js';
 import { classifyBigQueryError, type BigQueryWarehouse } from './bigquery-warehouse.js';
 
-// One row into one of bqcost's append-only tables through insertAll, insertId = the row's
-// idempotency key (BigQuery drops a resend within its best-effort window; readers dedupe on the
-// key anyway). 429/5xx are resent with the same insertId a bounded number of times; a rejected
-// row or a permission error is not. Errors carry a plain summary as their cause: the library's
-// errors hold the request, Authorization header included.
+// Rows into bqcost's append-only tables through insertAll, insertId = the row's idempotency key
+// (BigQuery drops a resend within its best-effort window; readers dedupe on the key anyway).
+// `insertWithRetries` is the loop every writer shares: raw rows (we give the insertId), the
+// library's own partial retries off, and a bounded number of resends of the same rows while the
+// writer's classification says the failure is transient. What counts as transient, how long to
+// wait and which AppError to throw are the writer's. Errors carry a plain summary as their
+// cause: the library's errors hold the request, Authorization header included.
+
+/** insertErrors reasons that are BigQuery's trouble, not the row's: a resend may succeed. */
+const transientInsertReasons = new Set(['backendError', 'internalError', 'timeout', 'stopped']);
+
+/** The reasons BigQuery gave for the rows it rejected, or null when `error` is not a rejection. */
+export function rejectedRowReasons(error: unknown): string[] | null {
+  const e = error as { name?: unknown; errors?: unknown } | null;
+  if (e?.name !== 'PartialFailureError' || !Array.isArray(e.errors)) return null;
+  return (e.errors as { errors?: { reason?: string }[] }[]).flatMap((entry) =>
+    (entry.errors ?? []).map((d) => d.reason ?? 'unknown'),
+  );
+}
+
+/** A rejection worth resending: every reason is transient. */
+export const transientRejection = (reasons: readonly string[]): boolean =>
+  reasons.length > 0 && reasons.every((r) => transientInsertReasons.has(r));
+
+export interface InsertRetryPolicy<F extends { retryable: boolean }> {
+  /** Resends after the first insertAll. */
+  maxRetries: number;
+  sleep: (ms: number) => Promise<void>;
+  /** The wait before resend number `attempt + 1`; default 200 ms · 2^attempt. */
+  delayMs?: (attempt: number) => number;
+  classify: (error: unknown) => F;
+  /** The error to throw for a failure that is not resent; `retries` resends were made. */
+  toError: (failure: F, retries: number) => AppError;
+}
+
+/** insertAll of `rows` into the dataset's `table`, resending what `classify` calls retryable. */
+export async function insertWithRetries<F extends { retryable: boolean }>(
+  warehouse: BigQueryWarehouse,
+  table: string,
+  rows: readonly { insertId: string; json: Record<string, unknown> }[],
+  policy: InsertRetryPolicy<F>,
+): Promise<void> {
+  const target = warehouse.client.dataset(warehouse.settings.dataset).table(table);
+  const delayMs = policy.delayMs ?? ((attempt: number) => 200 * 2 ** attempt);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      // raw: we give insertId ourselves; partialRetries 0: retries are ours, with the same rows.
+      await target.insert([...rows], { raw: true, partialRetries: 0 });
+      return;
+    } catch (error) {
+      const failure = policy.classify(error);
+      if (!failure.retryable || attempt >= policy.maxRetries) {
+        throw policy.toError(failure, attempt);
+      }
+      await policy.sleep(delayMs(attempt));
+    }
+  }
+}
 
 export interface InsertRowOptions {
   table: string;
@@ -17,29 +70,30 @@ export interface InsertRowOptions {
   maxRetries: number;
 }
 
+/**
+ * One row, one AppError code: 429/5xx are resent with the same insertId a bounded number of
+ * times; a rejected row (whatever its reason) or a permission error is not.
+ */
 export async function insertRow(
   warehouse: BigQueryWarehouse,
   options: InsertRowOptions,
 ): Promise<void> {
-  const table = warehouse.client.dataset(warehouse.settings.dataset).table(options.table);
   const row = { insertId: options.insertId, json: options.json };
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await table.insert([row], { raw: true, partialRetries: 0 });
-      return;
-    } catch (error) {
+  await insertWithRetries(warehouse, options.table, [row], {
+    maxRetries: options.maxRetries,
+    sleep: options.sleep,
+    classify: (error) => {
       const partial = (error as { name?: unknown }).name === 'PartialFailureError';
       const classified = partial ? null : classifyBigQueryError(error);
-      const retryable = classified?.retryable ?? false;
-      if (!retryable || attempt >= options.maxRetries) {
-        const why = classified ? `${classified.reason}: ${classified.message}` : 'row rejected';
-        throw new AppError(
-          options.code,
-          `cannot insert ${options.insertId} into ${options.table}: ${why}`,
-          { cause: classified ? { reason: classified.reason } : { partial }, retryable },
-        );
-      }
-      await options.sleep(200 * 2 ** attempt);
-    }
-  }
+      return { partial, classified, retryable: classified?.retryable ?? false };
+    },
+    toError: ({ partial, classified, retryable }) => {
+      const why = classified ? `${classified.reason}: ${classified.message}` : 'row rejected';
+      return new AppError(
+        options.code,
+        `cannot insert ${options.insertId} into ${options.table}: ${why}`,
+        { cause: classified ? { reason: classified.reason } : { partial }, retryable },
+      );
+    },
+  });
 }
