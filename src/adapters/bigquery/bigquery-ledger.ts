@@ -68,9 +68,9 @@ export class BigQueryLedger implements AckLedger {
     await insertWithRetries(this.warehouse, tableName, [row], {
       maxRetries: this.maxRetries,
       sleep: this.sleep,
-      // Jittered (half to all of 200 ms · 2^attempt), unlike the other writers, which run once
-      // per job: clicks arrive from many instances at once, and their resends should not land
-      // together on the same rate limit.
+      // Jittered (half to all of 200 ms · 2^attempt), unlike the other writers: clicks arrive
+      // from many instances at once, and their resends should not land together on the same
+      // rate limit.
       delayMs: (attempt) => {
         const ceiling = 200 * 2 ** attempt;
         return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
