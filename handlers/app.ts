@@ -29,6 +29,8 @@ export interface SlackAppDeps {
   chat: Chat;
   answer: (query: CostQuery) => Promise<QueryAnswer>;
   answerBudgetMs?: number;
+  /** Hands a slow /bqcost answer to a worker (Cloud Functions); see BqcostCommandDeps.defer. */
+  deferAnswer?: (query: CostQuery, responseUrl: string) => Promise<void>;
   /** Epoch ms; a test clock. */
   now?: () => number;
   onError?: (error: unknown) => void;
@@ -103,6 +105,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
       chat: deps.chat,
       onError,
       ...(deps.answerBudgetMs === undefined ? {} : { answerBudgetMs: deps.answerBudgetMs }),
+      ...(deps.deferAnswer ? { defer: deps.deferAnswer } : {}),
     }),
   );
   if (deps.recommendations) {

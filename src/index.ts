@@ -53,7 +53,7 @@ async function deployedRuntime(): Promise<Runtime> {
         ...(config.PUBSUB_EMULATOR_HOST ? { apiEndpoint: config.PUBSUB_EMULATOR_HOST } : {}),
       })
     : new MemoryBus();
-  return createRuntime({ config, bus, logger });
+  return createRuntime({ config, bus, logger, deferSlowAnswers: true });
 }
 
 export async function slack(req: Request, res: Response): Promise<void> {

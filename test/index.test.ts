@@ -50,6 +50,9 @@ beforeAll(async () => {
     bus,
     duckdb: warehouse,
     chat: new SlackWebChat(config.SLACK_BOT_TOKEN!, { sleep: () => Promise.resolve() }),
+    // As deployed: a /bqcost answer that is not ready at once goes to the notifier.
+    deferSlowAnswers: true,
+    answerBudgetMs: 0,
     logger: createLogger({
       level: 'info',
       destination: { write: (line: string) => logLines.push(JSON.parse(line)) },
@@ -312,3 +315,54 @@ async function findAnyAnomaly(): Promise<string> {
   expect(received.length).toBeGreaterThan(0);
   return received[0]!;
 }
+
+describe('a slow /bqcost answer (slack → notifier)', () => {
+  it('is handed to the notifier before the acknowledgement and answered through response_url', async () => {
+    const url = `http://127.0.0.1:${servers.get('slack')!.port}/slack/events`;
+    const handedOver: Record<string, unknown>[] = [];
+    const probe = bus.subscribe(topics.notifications, 'answer-probe', async (delivery) => {
+      const message = JSON.parse(Buffer.from(delivery.data).toString('utf8')) as Record<
+        string,
+        unknown
+      >;
+      if (message.type === 'command.answer') handedOver.push(message);
+      return 'processed';
+    });
+    const res = await postSigned(url, commandBody('summary 30d'), { secret });
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Working on it');
+    await bus.drain();
+    await probe.close();
+    expect(handedOver).toHaveLength(1);
+    expect(handedOver[0]).toMatchObject({
+      query: { kind: 'summary', period: '30d' },
+      responseUrl: 'https://hooks.slack.com/commands/T0001/1234/abcdef',
+    });
+
+    const replies: Record<string, unknown>[] = [];
+    nock('https://hooks.slack.com')
+      .post('/commands/T0001/1234/abcdef', (body: Record<string, unknown>) => {
+        replies.push(body);
+        return true;
+      })
+      .reply(200, 'ok');
+    expect(await push('notifier', topics.notifications, handedOver[0])).toBe(204);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]).toMatchObject({ response_type: 'ephemeral', replace_original: true });
+    expect(JSON.stringify(replies[0])).toContain('BigQuery spend, 30d');
+  });
+
+  it('refuses a hand-over whose response_url is not Slack’s', async () => {
+    const before = logLines.filter((l) => l.outcome === 'dropped').length;
+    const message = {
+      v: 1,
+      type: 'command.answer',
+      key: 'answer-evil',
+      publishedAt: now(),
+      query: { kind: 'anomalies' },
+      responseUrl: 'https://evil.example/collect',
+    };
+    expect(await push('notifier', topics.notifications, message)).toBe(204);
+    expect(logLines.filter((l) => l.outcome === 'dropped')).toHaveLength(before + 1);
+  });
+});

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recommendationKinds } from './analysis.js';
 import { topics, type TopicId } from './topology.js';
 
 // Message contracts, one versioned schema per topic. A message is decoded from its CloudEvent
@@ -36,6 +37,46 @@ export const notificationSchema = z.object({
 });
 export type NotificationMessage = z.infer<typeof notificationSchema>;
 
+// A /bqcost answer that did not fit Slack's 3 s: the Slack function (where nothing runs after the
+// response) hands the question to the notifier, which answers through the command's
+// response_url. The query mirrors the use case's CostQuery (src/app/answer-query.ts).
+const periodSchema = z.enum(['7d', '30d', 'mtd']);
+export const costQuerySchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('summary'), period: periodSchema }),
+  z.object({
+    kind: z.literal('top'),
+    dimension: z.enum(['users', 'projects', 'labels', 'queries', 'tables']),
+    period: periodSchema,
+  }),
+  z.object({
+    kind: z.literal('recs'),
+    recKind: z.enum(recommendationKinds).nullable(),
+    owner: z.object({ slackId: z.string().min(1), teamId: z.string().min(1) }).optional(),
+  }),
+  z.object({ kind: z.literal('anomalies') }),
+  z.object({ kind: z.literal('rec'), id: z.string().min(1).max(200) }),
+  z.object({ kind: z.literal('table'), table: z.string().min(1).max(1100) }),
+  z.object({ kind: z.literal('check'), sql: z.string().min(1).max(100_000) }),
+  z.object({ kind: z.literal('query'), ref: z.string().min(1).max(1100) }),
+  z.object({ kind: z.literal('me'), email: z.string().min(3), period: periodSchema }),
+]);
+
+export const commandAnswerSchema = z.object({
+  v: z.literal(1),
+  type: z.literal('command.answer'),
+  ...envelope,
+  query: costQuerySchema,
+  /** Where the answer goes (valid 30 minutes); only Slack's hooks host is accepted. */
+  responseUrl: z.url().startsWith('https://hooks.slack.com/'),
+});
+export type CommandAnswerMessage = z.infer<typeof commandAnswerSchema>;
+
+export const notifierMessageSchema = z.discriminatedUnion('type', [
+  notificationSchema,
+  commandAnswerSchema,
+]);
+export type NotifierMessage = z.infer<typeof notifierMessageSchema>;
+
 export const digestTickSchema = z.object({
   v: z.literal(1),
   type: z.literal('digest.tick'),
@@ -64,7 +105,7 @@ export type EscalationMessage = z.infer<typeof escalationMessageSchema>;
 
 export const topicSchemas = {
   [topics.analysisRequests]: analysisRequestSchema,
-  [topics.notifications]: notificationSchema,
+  [topics.notifications]: notifierMessageSchema,
   [topics.digestTicks]: digestTickSchema,
   [topics.escalation]: escalationMessageSchema,
 } as const satisfies Record<TopicId, z.ZodType>;

@@ -7,7 +7,7 @@ import {
   handleMessage,
   type HandleMessageDeps,
 } from '../../../src/adapters/pubsub/handle-message.js';
-import type { NotificationMessage } from '../../../src/domain/messages.js';
+import type { NotificationMessage, NotifierMessage } from '../../../src/domain/messages.js';
 import { topics } from '../../../src/domain/topology.js';
 import { AppError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/logger.js';
@@ -126,7 +126,7 @@ describe('deliveryFromCloudEvent / decodeMessage', () => {
 describe('handleMessage', () => {
   it('processes, marks the key after the handler, logs one line with outcome and latency', async () => {
     const { deps, lines, dedupe } = setup();
-    const seen: NotificationMessage[] = [];
+    const seen: NotifierMessage[] = [];
     const outcome = await handleMessage(
       topic,
       delivery(notification()),
@@ -294,7 +294,7 @@ describe('handleMessage', () => {
 describe('handleCloudEvent', () => {
   it('decodes and handles a real CloudEvent envelope; a malformed one is dropped', async () => {
     const { deps, lines } = setup();
-    const seen: NotificationMessage[] = [];
+    const seen: NotifierMessage[] = [];
     expect(
       await handleCloudEvent(
         topic,

@@ -115,7 +115,10 @@ suite(`notifier end to end${emulatorAvailable ? '' : ` (${emulatorMissing})`}`, 
       handleMessage(
         topic,
         delivery,
-        async (message) => void (await notify(deps, message)),
+        async (message) => {
+          if (message.type !== 'notification.cards') throw new Error('not a card message');
+          await notify(deps, message);
+        },
         messageDeps,
       ),
     );
