@@ -1,8 +1,18 @@
 import { z } from 'zod';
 import { alertSeverities } from './domain/alerts.js';
+import { defaultChangeThreshold, defaultWakeThreshold } from './domain/snooze-wake.js';
 import { badInput } from './errors.js';
 
 // The only reader of process.env. Every setting is validated once, at start.
+
+/** A number ≥ 0 written plainly (0.5, 100): an empty value or "50%" is an error, not 0. */
+const nonNegative = (fallback: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(?:\.\d+)?$/, 'a number ≥ 0 such as ' + String(fallback))
+    .transform(Number)
+    .default(fallback);
 
 const envSchema = z.object({
   BQCOST_DB: z.string().min(1).default('.bqcost/bqcost.duckdb'),
@@ -75,6 +85,13 @@ const envSchema = z.object({
     .default('T0LOCAL00'),
   /** Set: the local stack publishes and consumes through the Pub/Sub emulator at host:port. */
   PUBSUB_EMULATOR_HOST: z.string().min(1).optional(),
+  // When a card is posted again (src/domain/snooze-wake.ts): a snoozed one wakes early when its
+  // monthly saving grew by both the ratio (0.5 = 50 %) and the USD amount since it was snoozed; an
+  // open one is re-posted when its saving moved by both since the last run.
+  BQCOST_WAKE_GROWTH_RATIO: nonNegative(defaultWakeThreshold.ratio),
+  BQCOST_WAKE_GROWTH_USD: nonNegative(defaultWakeThreshold.usd),
+  BQCOST_REPOST_CHANGE_RATIO: nonNegative(defaultChangeThreshold.ratio),
+  BQCOST_REPOST_CHANGE_USD: nonNegative(defaultChangeThreshold.usd),
 });
 
 export type Config = z.infer<typeof envSchema>;

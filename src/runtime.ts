@@ -108,6 +108,8 @@ export interface Runtime {
   handlers: { [T in TopicId]: MessageHandler<T> };
   /** For handleMessage / handleCloudEvent: dedupe, logging, message age. */
   messageDeps: HandleMessageDeps;
+  /** What the analysis worker runs with (thresholds, alert severity …). */
+  analysisJob: AnalysisJobDeps;
   escalation: EscalationDeps;
   /** The Bolt app (needs SLACK_SIGNING_SECRET; the bot token is only for Slack's Web API). */
   slackApp(options?: { signingSecret?: string; botToken?: string }): SlackApp;
@@ -220,6 +222,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     runs: stores.runs,
     clock,
     minAlertSeverity: config.BQCOST_ALERT_MIN_SEVERITY,
+    wakeThreshold: {
+      ratio: config.BQCOST_WAKE_GROWTH_RATIO,
+      usd: config.BQCOST_WAKE_GROWTH_USD,
+    },
+    changeThreshold: {
+      ratio: config.BQCOST_REPOST_CHANGE_RATIO,
+      usd: config.BQCOST_REPOST_CHANGE_USD,
+    },
     log: (entry) => logger.info(entry, String(entry.event ?? 'analysis')),
   };
   const notifyDeps: NotifyDeps = {
@@ -334,6 +344,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     pacer,
     handlers,
     messageDeps: { dedupe: stores.dedupe, logger, clock, maxDeliveryAttempts: 5 },
+    analysisJob: jobDeps,
     escalation,
     slackApp(secrets = {}) {
       slack ??= createSlackApp({
