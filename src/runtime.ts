@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { analyzers } from '../analyzers/index.js';
 import { createSlackApp, type SlackApp } from '../handlers/app.js';
 import { anomalyAlertMessage } from '../handlers/blocks/anomaly-alert.js';
+import { renderAnswer } from '../handlers/commands/bqcost.js';
 import { digestMessage } from '../handlers/blocks/digest.js';
 import { recommendationCard } from '../handlers/blocks/recommendation-card.js';
 import { BigQueryAlertLog } from './adapters/bigquery/bigquery-alerts.js';
@@ -30,7 +32,7 @@ import type { HandleMessageDeps, MessageHandler } from './adapters/pubsub/handle
 import { SlackWebChat } from './adapters/slack/web-chat.js';
 import { GoogleSqlInspector } from './adapters/sql/googlesql-inspector.js';
 import { runAnalysisJob, type AnalysisJobDeps, type RouteResult } from './app/analysis-job.js';
-import { answerQuery } from './app/answer-query.js';
+import { answerQuery, type CostQuery } from './app/answer-query.js';
 import {
   escalationPolicy,
   escalationTick,
@@ -90,6 +92,13 @@ export interface RuntimeOptions {
   escalationClock?: { now(): Date };
   /** Default: PagerDuty with PAGERDUTY_ROUTING_KEY, else none (paging skipped and logged). */
   pager?: Pager | null;
+  /**
+   * Cloud Functions: nothing runs after an HTTP response, so a /bqcost answer slower than
+   * `answerBudgetMs` is published to the notifier, which answers through response_url.
+   * The long-running local server finishes it in the background instead.
+   */
+  deferSlowAnswers?: boolean;
+  answerBudgetMs?: number;
   /** An already open embedded warehouse (the CLI opened it to seed the demo). */
   duckdb?: DuckDbWarehouse;
 }
@@ -178,10 +187,24 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     return { teamId, channelId: routed.channelId, ownerSlackIds: routed.ownerSlackIds };
   };
 
+  // Alerts share the per-channel pace with cards and digests (a burst of anomalies on a busy
+  // morning must not trip Slack's 1 message/s/channel).
+  const pacedChat: Chat = {
+    postMessage: (channel, message) =>
+      pacer.pace(channel, () => chat.postMessage(channel, message)),
+    postEphemeral: (channel, user, message) => chat.postEphemeral(channel, user, message),
+    update: (channel, ts, message) => chat.update(channel, ts, message),
+    respond: (url, message) => chat.respond(url, message),
+    openView: (trigger, view) => chat.openView(trigger, view),
+    userEmail: (user) => chat.userEmail(user),
+    lookupUserByEmail: (email) => chat.lookupUserByEmail(email),
+    userGroupMembers: (group) => chat.userGroupMembers(group),
+    publishHomeView: (user, view) => chat.publishHomeView(user, view),
+  };
   const escalation: EscalationDeps = {
     alerts: stores.alerts,
     anomalies: stores.anomalies,
-    chat,
+    chat: pacedChat,
     pager:
       options.pager !== undefined
         ? options.pager
@@ -211,6 +234,12 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
   };
 
+  const answerDeps = {
+    ...analysis,
+    recommendations: stores.recommendations,
+    ledger: stores.ledger,
+    clock,
+  };
   const jobDeps: AnalysisJobDeps = {
     analysis,
     route,
@@ -268,6 +297,16 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       );
     },
     [topics.notifications]: async (message, context) => {
+      if (message.type === 'command.answer') {
+        const answer = await answerQuery(answerDeps, message.query);
+        await chat.respond(message.responseUrl, {
+          ...renderAnswer(answer),
+          responseType: 'ephemeral',
+          replaceOriginal: true,
+        });
+        context.logger.info({ query: message.query.kind }, 'slow /bqcost answer delivered');
+        return;
+      }
       const result = await notify(notifyDeps, message);
       for (const id of result.posted) {
         countMetric(
@@ -351,11 +390,22 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         signingSecret: secrets.signingSecret ?? config.SLACK_SIGNING_SECRET,
         botToken: secrets.botToken ?? config.SLACK_BOT_TOKEN,
         chat,
-        answer: (query) =>
-          answerQuery(
-            { ...analysis, recommendations: stores.recommendations, ledger: stores.ledger, clock },
-            query,
-          ),
+        answer: (query) => answerQuery(answerDeps, query),
+        ...(options.answerBudgetMs === undefined ? {} : { answerBudgetMs: options.answerBudgetMs }),
+        ...(options.deferSlowAnswers
+          ? {
+              deferAnswer: (query: CostQuery, responseUrl: string) =>
+                bus.publish(topics.notifications, {
+                  v: 1,
+                  type: 'command.answer',
+                  // One hand-over per question; a double submit asks twice, answers twice.
+                  key: `answer:${randomUUID()}`,
+                  publishedAt: clock.now().toISOString(),
+                  query,
+                  responseUrl,
+                }),
+            }
+          : {}),
         onError: (error) => logger.error({ err: error }, 'slack listener failed'),
         recommendations: {
           store: stores.recommendations,
