@@ -6,10 +6,11 @@ import {
   type BigQuerySettingsInput,
   type BigQueryWarehouseDeps,
 } from '../../src/adapters/bigquery/bigquery-warehouse.js';
+import { AppError } from '../../src/errors.js';
 import { renderQuery, type QueryName, type SourceView } from '../../src/queries/index.js';
 
-// The BigQuery adapter over REST, with nock: jobs.insert (POST …/jobs) and jobs.getQueryResults
-// (GET …/queries/<id>). Auth: the client gets a stub auth client that hands out a fixed bearer
+// The BigQuery adapter over REST, with nock: jobs.insert (POST …/jobs), jobs.getQueryResults
+// (GET …/queries/<id>) and, for bqcost's own tables, tabledata.insertAll. Auth: the client gets a stub auth client that hands out a fixed bearer
 // token, so no credentials are looked up and no token endpoint is called; every interceptor made
 // with `bq()` requires that exact header.
 
@@ -98,6 +99,15 @@ export function harness(
   return { warehouse, sleeps };
 }
 
+/** A `sleep` that returns at once, and the waits it was asked for. */
+export function recordedSleeps() {
+  const sleeps: number[] = [];
+  const sleep = async (ms: number) => {
+    sleeps.push(ms);
+  };
+  return { sleep, sleeps };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Interceptors
 
@@ -157,6 +167,29 @@ export function expectResults(
     .reply(...reply);
 }
 
+export interface InsertAllBody {
+  rows: { insertId: string; json: Record<string, unknown> }[];
+  skipInvalidRows?: boolean;
+}
+
+/** tabledata.insertAll of one of bqcost's own tables (dataset `bqcost`). */
+export const insertAllPath = (table: string) =>
+  `/bigquery/v2/projects/${projectId}/datasets/bqcost/tables/${table}/insertAll`;
+
+/**
+ * Expects one insertAll into `table` and answers with `reply`; the request body is pushed to
+ * `bodies` (captured in the body matcher, as in `expectInsert`).
+ */
+export function expectInsertAll(table: string, bodies: InsertAllBody[], reply: [number, object]) {
+  return bq()
+    .post(insertAllPath(table), (body: InsertAllBody) => {
+      bodies.push(body);
+      return true;
+    })
+    .query(true)
+    .reply(...reply);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Replies
 
@@ -202,6 +235,16 @@ export const notComplete = (jobId: string): [number, object] => [
 
 /** TIMESTAMP as getQueryResults sends it with formatOptions.useInt64Timestamp: microseconds. */
 export const micros = (iso: string) => String(Date.parse(iso) * 1000);
+
+/** The AppError `promise` rejects with; the test fails when it resolves or rejects otherwise. */
+export async function rejection(promise: Promise<unknown>): Promise<AppError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AppError);
+  return error as AppError;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Guards

@@ -2,19 +2,21 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BigQueryAlertLog, bigQueryDdl } from '../../../src/adapters/bigquery/bigquery-alerts.js';
 import { alertEventsTable } from '../../../src/domain/tables.js';
-import { isAppError, type AppError } from '../../../src/errors.js';
 import { alertEvent } from '../../fixtures/alert-events.js';
 import {
   apiError,
   bq,
   expectInsert,
+  expectInsertAll,
   expectResults,
   harness,
   installNockGuards,
   page,
   paramsOf,
-  projectId,
+  recordedSleeps,
+  rejection,
   token,
+  type InsertAllBody,
   type InsertBody,
 } from '../../helpers/bigquery-rest.js';
 
@@ -24,48 +26,16 @@ import {
 installNockGuards();
 
 const table = '`acme-analytics`.`bqcost`.alert_events';
-const insertAllPath = `/bigquery/v2/projects/${projectId}/datasets/bqcost/tables/alert_events/insertAll`;
 const sqlOf = (file: string) =>
   readFileSync(
     new URL(`../../../src/adapters/bigquery/${file}`, import.meta.url),
     'utf8',
   ).replaceAll('{{alert_events}}', table);
 
-interface InsertAllBody {
-  rows: { insertId: string; json: Record<string, unknown> }[];
-}
-
 function log() {
   const { warehouse } = harness();
-  const sleeps: number[] = [];
-  return {
-    alerts: new BigQueryAlertLog(warehouse, {
-      sleep: (ms) => {
-        sleeps.push(ms);
-        return Promise.resolve();
-      },
-    }),
-    sleeps,
-  };
-}
-
-function insertAll(bodies: InsertAllBody[], reply: [number, object]) {
-  return bq()
-    .post(insertAllPath, (body: InsertAllBody) => {
-      bodies.push(body);
-      return true;
-    })
-    .query(true)
-    .reply(...reply);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  const error: unknown = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!isAppError(error)) throw new Error(`expected an AppError, got ${String(error)}`);
-  return error;
+  const { sleep, sleeps } = recordedSleeps();
+  return { alerts: new BigQueryAlertLog(warehouse, { sleep }), sleeps };
 }
 
 const fields = {
@@ -95,7 +65,7 @@ describe('BigQueryAlertLog.append', () => {
   it('sends one row with insertId = the step key', async () => {
     const { alerts } = log();
     const bodies: InsertAllBody[] = [];
-    insertAll(bodies, [200, {}]);
+    expectInsertAll('alert_events', bodies, [200, {}]);
     expect(await alerts.append(posted)).toEqual({ recorded: true });
     expect(bodies[0]!.rows).toEqual([
       {
@@ -117,9 +87,9 @@ describe('BigQueryAlertLog.append', () => {
   it('resends 503 and 429 with the same insertId, then gives up retryable', async () => {
     const { alerts, sleeps } = log();
     const bodies: InsertAllBody[] = [];
-    insertAll(bodies, [503, apiError(503, 'backendError', 'later')]);
-    insertAll(bodies, [429, apiError(429, 'rateLimitExceeded', 'slow down')]);
-    insertAll(bodies, [500, apiError(500, 'internalError', 'x')]);
+    expectInsertAll('alert_events', bodies, [503, apiError(503, 'backendError', 'later')]);
+    expectInsertAll('alert_events', bodies, [429, apiError(429, 'rateLimitExceeded', 'slow down')]);
+    expectInsertAll('alert_events', bodies, [500, apiError(500, 'internalError', 'x')]);
     const error = await rejection(alerts.append(posted));
     expect([error.code, error.retryable]).toEqual(['alerts.internalError', true]);
     expect(bodies.map((b) => b.rows[0]!.insertId)).toEqual(Array(3).fill(posted.idempotencyKey));
@@ -130,7 +100,7 @@ describe('BigQueryAlertLog.append', () => {
   it('does not retry a permanent rejection', async () => {
     const { alerts } = log();
     const bodies: InsertAllBody[] = [];
-    insertAll(bodies, [
+    expectInsertAll('alert_events', bodies, [
       200,
       { insertErrors: [{ index: 0, errors: [{ reason: 'invalid', message: 'bad step' }] }] },
     ]);

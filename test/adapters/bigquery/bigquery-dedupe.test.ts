@@ -5,14 +5,16 @@ import {
   apiError,
   bq,
   expectInsert,
+  expectInsertAll,
   expectResults,
   harness,
   installNockGuards,
   page,
   param,
   paramsOf,
-  projectId,
+  recordedSleeps,
   token,
+  type InsertAllBody,
   type InsertBody,
 } from '../../helpers/bigquery-rest.js';
 
@@ -20,31 +22,10 @@ import {
 
 installNockGuards();
 
-const insertAllPath = `/bigquery/v2/projects/${projectId}/datasets/bqcost/tables/processed_events/insertAll`;
-
-interface InsertAllBody {
-  rows: { insertId: string; json: Record<string, unknown> }[];
-}
-
 function store() {
-  const sleeps: number[] = [];
   const { warehouse } = harness();
-  const dedupe = new BigQueryDedupeStore(warehouse, {
-    sleep: async (ms) => {
-      sleeps.push(ms);
-    },
-  });
-  return { dedupe, sleeps };
-}
-
-function expectInsertAll(bodies: InsertAllBody[], reply: [number, object]) {
-  return bq()
-    .post(insertAllPath, (body: InsertAllBody) => {
-      bodies.push(body);
-      return true;
-    })
-    .query(true)
-    .reply(...reply);
+  const { sleep, sleeps } = recordedSleeps();
+  return { dedupe: new BigQueryDedupeStore(warehouse, { sleep }), sleeps };
 }
 
 describe('BigQueryDedupeStore', () => {
@@ -76,7 +57,10 @@ describe('BigQueryDedupeStore', () => {
   it('mark: one insertAll row with insertId = the key', async () => {
     const { dedupe } = store();
     const bodies: InsertAllBody[] = [];
-    expectInsertAll(bodies, [200, { kind: 'bigquery#tableDataInsertAllResponse' }]);
+    expectInsertAll('processed_events', bodies, [
+      200,
+      { kind: 'bigquery#tableDataInsertAllResponse' },
+    ]);
     await dedupe.mark('pubsub:t:k1', 'pubsub', new Date('2026-11-28T10:00:00Z'));
     expect(bodies[0]?.rows).toEqual([
       {
@@ -93,13 +77,14 @@ describe('BigQueryDedupeStore', () => {
   it('mark: resends the same row after a 503, gives up retryable after the retries', async () => {
     const { dedupe, sleeps } = store();
     const bodies: InsertAllBody[] = [];
-    expectInsertAll(bodies, [503, apiError(503, 'backendError', 'try later')]);
-    expectInsertAll(bodies, [200, {}]);
+    expectInsertAll('processed_events', bodies, [503, apiError(503, 'backendError', 'try later')]);
+    expectInsertAll('processed_events', bodies, [200, {}]);
     await dedupe.mark('k', 'slack_event', new Date('2026-11-28T10:00:00Z'));
     expect(bodies.map((b) => b.rows[0]?.insertId)).toEqual(['k', 'k']);
     expect(sleeps).toEqual([200]);
 
-    for (let i = 0; i < 3; i++) expectInsertAll([], [503, apiError(503, 'backendError', 'down')]);
+    for (let i = 0; i < 3; i++)
+      expectInsertAll('processed_events', [], [503, apiError(503, 'backendError', 'down')]);
     const error = await dedupe.mark('k', 'pubsub', new Date()).catch((e: unknown) => e);
     expect(isAppError(error) && [error.code, error.retryable]).toEqual([
       'dedupe.write_failed',
@@ -112,6 +97,7 @@ describe('BigQueryDedupeStore', () => {
   it('mark: a rejected row or a 403 is not retried', async () => {
     const { dedupe, sleeps } = store();
     expectInsertAll(
+      'processed_events',
       [],
       [
         200,
@@ -120,7 +106,7 @@ describe('BigQueryDedupeStore', () => {
     );
     const rejected = await dedupe.mark('k', 'pubsub', new Date()).catch((e: unknown) => e);
     expect(isAppError(rejected) && rejected.retryable).toBe(false);
-    expectInsertAll([], [403, apiError(403, 'accessDenied', 'no')]);
+    expectInsertAll('processed_events', [], [403, apiError(403, 'accessDenied', 'no')]);
     const denied = await dedupe.mark('k', 'pubsub', new Date()).catch((e: unknown) => e);
     expect(isAppError(denied) && [denied.code, denied.retryable]).toEqual([
       'dedupe.write_failed',

@@ -1,77 +1,33 @@
 import { readFileSync } from 'node:fs';
-import { BigQuery, type BigQueryOptions } from '@google-cloud/bigquery';
-import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { BigQueryLedger } from '../../../src/adapters/bigquery/bigquery-ledger.js';
-import { createBigQueryWarehouse } from '../../../src/adapters/bigquery/bigquery-warehouse.js';
-import { AppError } from '../../../src/errors.js';
 import { ackEvent } from '../../fixtures/ack-events.js';
-import { installNockGuards } from '../../helpers/bigquery-rest.js';
+import {
+  apiError,
+  bq,
+  expectInsert,
+  expectInsertAll,
+  expectResults,
+  harness,
+  installNockGuards,
+  micros,
+  page,
+  recordedSleeps,
+  rejection,
+  token,
+  type InsertAllBody,
+  type InsertBody,
+} from '../../helpers/bigquery-rest.js';
 
 // nock at the REST level: tabledata.insertAll for appends, jobs.insert + getQueryResults for
 // reads. A stub auth client hands out a fixed token that every interceptor requires.
 
-const projectId = 'acme-analytics';
-const api = 'https://bigquery.googleapis.com';
-const insertAllPath = `/bigquery/v2/projects/${projectId}/datasets/bqcost/tables/recommendation_events/insertAll`;
-const jobsPath = `/bigquery/v2/projects/${projectId}/jobs`;
-const token = 'canary-token-ledger-51d2';
-const authClient = {
-  getRequestHeaders: async () => new Headers({ authorization: `Bearer ${token}` }),
-} as unknown as BigQueryOptions['authClient'];
-
-interface InsertAllBody {
-  rows: { insertId: string; json: Record<string, unknown> }[];
-  skipInvalidRows?: boolean;
-}
-
-function harness() {
-  const sleeps: number[] = [];
-  let seq = 0;
-  const client = new BigQuery({ projectId, authClient, retryOptions: { autoRetry: false } });
-  const warehouse = createBigQueryWarehouse(
-    { projectId, region: 'us', client },
-    {
-      sleep: async () => {},
-      random: () => 0.5,
-      newJobId: (name) => `job_${name.replace(/-/g, '_')}_${++seq}`,
-    },
-  );
-  const ledger = new BigQueryLedger(warehouse, {
-    sleep: async (ms) => {
-      sleeps.push(ms);
-    },
-    random: () => 0.5,
-  });
-  return { ledger, sleeps };
-}
-
-const bq = () => nock(api, { reqheaders: { authorization: `Bearer ${token}` } });
-
-/** Expects one insertAll and stores its body; the body is captured in the matcher (nock 15). */
-function expectInsertAll(bodies: InsertAllBody[], reply: [number, object]) {
-  return bq()
-    .post(insertAllPath, (body: InsertAllBody) => {
-      bodies.push(body);
-      return true;
-    })
-    .query(true)
-    .reply(...reply);
-}
-
-function apiError(code: number, reason: string, message: string) {
-  return { error: { code, message, errors: [{ domain: 'global', reason, message }] } };
-}
-
 installNockGuards();
 
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
+function ledgerHarness() {
+  const { warehouse } = harness();
+  const { sleep, sleeps } = recordedSleeps();
+  return { ledger: new BigQueryLedger(warehouse, { sleep, random: () => 0.5 }), sleeps };
 }
 
 const event = ackEvent({
@@ -83,9 +39,12 @@ const event = ackEvent({
 
 describe('BigQueryLedger.append', () => {
   it('sends one row with insertId = the idempotency key', async () => {
-    const { ledger } = harness();
+    const { ledger } = ledgerHarness();
     const bodies: InsertAllBody[] = [];
-    expectInsertAll(bodies, [200, { kind: 'bigquery#tableDataInsertAllResponse' }]);
+    expectInsertAll('recommendation_events', bodies, [
+      200,
+      { kind: 'bigquery#tableDataInsertAllResponse' },
+    ]);
     expect(await ledger.append(event)).toEqual({ recorded: true });
     expect(bodies).toHaveLength(1);
     expect(bodies[0]?.rows).toEqual([
@@ -112,20 +71,27 @@ describe('BigQueryLedger.append', () => {
   });
 
   it('retries 503 and 429 with the same insertId, then succeeds', async () => {
-    const { ledger, sleeps } = harness();
+    const { ledger, sleeps } = ledgerHarness();
     const bodies: InsertAllBody[] = [];
-    expectInsertAll(bodies, [503, apiError(503, 'backendError', 'try later')]);
-    expectInsertAll(bodies, [429, apiError(429, 'rateLimitExceeded', 'slow down')]);
-    expectInsertAll(bodies, [200, {}]);
+    expectInsertAll('recommendation_events', bodies, [
+      503,
+      apiError(503, 'backendError', 'try later'),
+    ]);
+    expectInsertAll('recommendation_events', bodies, [
+      429,
+      apiError(429, 'rateLimitExceeded', 'slow down'),
+    ]);
+    expectInsertAll('recommendation_events', bodies, [200, {}]);
     expect(await ledger.append(event)).toEqual({ recorded: true });
     expect(bodies.map((b) => b.rows[0]?.insertId)).toEqual(Array(3).fill(event.idempotencyKey));
     expect(sleeps).toEqual([150, 300]);
   });
 
   it('gives up after the bounded retries with a retryable AppError', async () => {
-    const { ledger } = harness();
+    const { ledger } = ledgerHarness();
     const bodies: InsertAllBody[] = [];
-    for (let i = 0; i < 3; i++) expectInsertAll(bodies, [500, apiError(500, 'internalError', 'x')]);
+    for (let i = 0; i < 3; i++)
+      expectInsertAll('recommendation_events', bodies, [500, apiError(500, 'internalError', 'x')]);
     const error = await rejection(ledger.append(event));
     expect(error).toMatchObject({ code: 'ledger.internalError', retryable: true });
     expect(error.message).toMatch(/gave up after 2 retries/);
@@ -133,9 +99,9 @@ describe('BigQueryLedger.append', () => {
   });
 
   it('turns insertErrors into an AppError naming the row, without retrying', async () => {
-    const { ledger } = harness();
+    const { ledger } = ledgerHarness();
     const bodies: InsertAllBody[] = [];
-    expectInsertAll(bodies, [
+    expectInsertAll('recommendation_events', bodies, [
       200,
       {
         insertErrors: [
@@ -156,13 +122,13 @@ describe('BigQueryLedger.append', () => {
   });
 
   it('resends a row whose insertErrors are transient (same insertId)', async () => {
-    const { ledger } = harness();
+    const { ledger } = ledgerHarness();
     const bodies: InsertAllBody[] = [];
-    expectInsertAll(bodies, [
+    expectInsertAll('recommendation_events', bodies, [
       200,
       { insertErrors: [{ index: 0, errors: [{ reason: 'backendError', message: 'oops' }] }] },
     ]);
-    expectInsertAll(bodies, [200, {}]);
+    expectInsertAll('recommendation_events', bodies, [200, {}]);
     expect(await ledger.append(event)).toEqual({ recorded: true });
     expect(bodies.map((b) => b.rows[0]?.insertId)).toEqual([
       event.idempotencyKey,
@@ -171,9 +137,12 @@ describe('BigQueryLedger.append', () => {
   });
 
   it('403: not retried, a user message about the permission, no token in the error', async () => {
-    const { ledger } = harness();
+    const { ledger } = ledgerHarness();
     const bodies: InsertAllBody[] = [];
-    expectInsertAll(bodies, [403, apiError(403, 'accessDenied', 'Access Denied: Table')]);
+    expectInsertAll('recommendation_events', bodies, [
+      403,
+      apiError(403, 'accessDenied', 'Access Denied: Table'),
+    ]);
     const error = await rejection(ledger.append(event));
     expect(error).toMatchObject({ code: 'ledger.accessDenied', retryable: false });
     expect(error.userMessage).toMatch(/dataEditor/);
@@ -184,7 +153,7 @@ describe('BigQueryLedger.append', () => {
   });
 
   it('rejects an invalid event without a request', async () => {
-    const { ledger } = harness();
+    const { ledger } = ledgerHarness();
     const error = await rejection(ledger.append({ ...event, idempotencyKey: 'short' }));
     expect(error.code).toBe('ledger.invalid_event');
   });
@@ -192,21 +161,11 @@ describe('BigQueryLedger.append', () => {
 
 describe('BigQueryLedger.eventsFor', () => {
   it('reads with the deduping SQL and a named ARRAY<STRING> parameter', async () => {
-    const { ledger } = harness();
+    const { ledger } = ledgerHarness();
     const jobId = 'job_recommendation_events_for_1';
-    let sent: { configuration: { query: { query: string; queryParameters: unknown[] } } } | null =
-      null;
-    bq()
-      .post(jobsPath, (body: typeof sent) => {
-        sent = body;
-        return true;
-      })
-      .query(true)
-      .reply(200, {
-        kind: 'bigquery#job',
-        jobReference: { projectId, jobId, location: 'US' },
-        status: { state: 'RUNNING' },
-      });
+    const sent: InsertBody[] = [];
+    const scope = bq();
+    expectInsert(scope, jobId, sent);
     const fields = {
       event_id: 'STRING',
       recommendation_id: 'STRING',
@@ -223,50 +182,39 @@ describe('BigQueryLedger.eventsFor', () => {
       idempotency_key: 'STRING',
       occurred_at: 'TIMESTAMP',
     };
-    const micros = (d: Date) => String(d.getTime() * 1000);
-    bq()
-      .get(`/bigquery/v2/projects/${projectId}/queries/${jobId}`)
-      .query(true)
-      .reply(200, {
-        kind: 'bigquery#getQueryResultsResponse',
-        jobReference: { projectId, jobId, location: 'US' },
-        jobComplete: true,
-        schema: {
-          fields: Object.entries(fields).map(([name, type]) => ({ name, type, mode: 'NULLABLE' })),
-        },
-        rows: [
-          {
-            f: [
-              event.eventId,
-              'rec-1',
-              'snoozed',
-              'U111',
-              'ana@example.com',
-              null,
-              'quarter end',
-              micros(event.snoozeUntil!),
-              'T1',
-              'C1',
-              '1764290000.000100',
-              'trigger-1',
-              event.idempotencyKey,
-              micros(event.occurredAt),
-            ].map((v) => ({ v })),
-          },
+    expectResults(
+      scope,
+      jobId,
+      page(jobId, fields, [
+        [
+          event.eventId,
+          'rec-1',
+          'snoozed',
+          'U111',
+          'ana@example.com',
+          null,
+          'quarter end',
+          micros(event.snoozeUntil!.toISOString()),
+          'T1',
+          'C1',
+          '1764290000.000100',
+          'trigger-1',
+          event.idempotencyKey,
+          micros(event.occurredAt.toISOString()),
         ],
-        totalRows: '1',
-      });
+      ]),
+    );
 
     expect(await ledger.eventsFor(['rec-1', 'rec-2'])).toEqual([event]);
     const sql = readFileSync(
       new URL('../../../src/adapters/bigquery/recommendation-events-for.sql', import.meta.url),
       'utf8',
     ).replaceAll('{{recommendation_events}}', '`acme-analytics`.`bqcost`.recommendation_events');
-    expect(sent!.configuration.query.query).toBe(sql);
+    expect(sent[0]!.configuration.query.query).toBe(sql);
     expect(sql).toContain(
       'QUALIFY ROW_NUMBER() OVER (PARTITION BY idempotency_key ORDER BY occurred_at, event_id) = 1',
     );
-    expect(sent!.configuration.query.queryParameters).toEqual([
+    expect(sent[0]!.configuration.query.queryParameters).toEqual([
       {
         name: 'recommendation_ids',
         parameterType: { type: 'ARRAY', arrayType: { type: 'STRING' } },
@@ -276,7 +224,7 @@ describe('BigQueryLedger.eventsFor', () => {
   });
 
   it('makes no request for no ids', async () => {
-    const { ledger } = harness();
+    const { ledger } = ledgerHarness();
     expect(await ledger.eventsFor([])).toEqual([]);
   });
 });

@@ -8,13 +8,13 @@ import {
 import { DuckDbWarehouse } from '../../../src/adapters/duckdb/duckdb-warehouse.js';
 import { tableDdl } from '../../../src/adapters/duckdb/table-ddl.js';
 import { recommendationsTable } from '../../../src/domain/tables.js';
-import { AppError } from '../../../src/errors.js';
 import { anomaly } from '../../fixtures/alert-events.js';
 import { storedRecommendation } from '../../fixtures/stored-recommendations.js';
 import {
   apiError,
   bq,
   expectInsert,
+  expectInsertAll,
   expectResults,
   harness,
   installNockGuards,
@@ -23,7 +23,10 @@ import {
   param,
   paramsOf,
   projectId,
+  recordedSleeps,
+  rejection,
   token,
+  type InsertAllBody,
   type InsertBody,
 } from '../../helpers/bigquery-rest.js';
 
@@ -33,22 +36,6 @@ import {
 installNockGuards();
 
 const table = '`acme-analytics`.`bqcost`.recommendations';
-const insertAllPath = (name: string) =>
-  `/bigquery/v2/projects/${projectId}/datasets/bqcost/tables/${name}/insertAll`;
-
-interface InsertAllBody {
-  rows: { insertId: string; json: Record<string, unknown> }[];
-}
-
-function expectInsertAll(name: string, bodies: InsertAllBody[], reply: [number, object]) {
-  return bq()
-    .post(insertAllPath(name), (body: InsertAllBody) => {
-      bodies.push(body);
-      return true;
-    })
-    .query(true)
-    .reply(...reply);
-}
 
 /** The run-stored check answering `n`. */
 function expectRunCheck(jobId: string, bodies: InsertBody[], n: number) {
@@ -58,17 +45,12 @@ function expectRunCheck(jobId: string, bodies: InsertBody[], n: number) {
 }
 
 function stores() {
-  const sleeps: number[] = [];
   const { warehouse } = harness();
-  const options = {
-    sleep: async (ms: number) => {
-      sleeps.push(ms);
-    },
-  };
+  const { sleep, sleeps } = recordedSleeps();
   return {
-    recommendations: new BigQueryRecommendationStore(warehouse, options),
-    anomalies: new BigQueryAnomalyStore(warehouse, options),
-    runs: new BigQueryRunLog(warehouse, options),
+    recommendations: new BigQueryRecommendationStore(warehouse, { sleep }),
+    anomalies: new BigQueryAnomalyStore(warehouse, { sleep }),
+    runs: new BigQueryRunLog(warehouse, { sleep }),
     sleeps,
   };
 }
@@ -79,15 +61,6 @@ const insertId = (runId: string, id: string) =>
     .digest('hex');
 
 const foundAt = new Date('2026-11-01T06:00:00Z');
-
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
-}
 
 const recommendationFields = {
   recommendation_id: 'STRING',

@@ -9,6 +9,7 @@ import {
   apiError,
   bq,
   expectInsert,
+  expectInsertAll,
   expectResults,
   harness,
   installNockGuards,
@@ -16,13 +17,13 @@ import {
   page,
   param,
   paramsOf,
-  projectId,
+  recordedSleeps,
+  type InsertAllBody,
   type InsertBody,
 } from '../../helpers/bigquery-rest.js';
 
 installNockGuards();
 
-const insertAllPath = `/bigquery/v2/projects/${projectId}/datasets/bqcost/tables/slack_posts/insertAll`;
 const fields = {
   post_key: 'STRING',
   channel_id: 'STRING',
@@ -31,31 +32,10 @@ const fields = {
   posted_at: 'TIMESTAMP',
 };
 
-interface InsertAllBody {
-  rows: { insertId: string; json: Record<string, unknown> }[];
-}
-
 function posts() {
-  const sleeps: number[] = [];
   const { warehouse } = harness();
-  return {
-    ledger: new BigQuerySlackPosts(warehouse, {
-      sleep: async (ms) => {
-        sleeps.push(ms);
-      },
-    }),
-    sleeps,
-  };
-}
-
-function expectInsertAll(bodies: InsertAllBody[], reply: [number, object]) {
-  return bq()
-    .post(insertAllPath, (body: InsertAllBody) => {
-      bodies.push(body);
-      return true;
-    })
-    .query(true)
-    .reply(...reply);
+  const { sleep, sleeps } = recordedSleeps();
+  return { ledger: new BigQuerySlackPosts(warehouse, { sleep }), sleeps };
 }
 
 describe('BigQuerySlackPosts', () => {
@@ -117,8 +97,8 @@ describe('BigQuerySlackPosts', () => {
   it('record: insertAll with insertId = post_key; a 503 is resent with the same row', async () => {
     const { ledger, sleeps } = posts();
     const bodies: InsertAllBody[] = [];
-    expectInsertAll(bodies, [503, apiError(503, 'backendError', 'later')]);
-    expectInsertAll(bodies, [200, {}]);
+    expectInsertAll('slack_posts', bodies, [503, apiError(503, 'backendError', 'later')]);
+    expectInsertAll('slack_posts', bodies, [200, {}]);
     await ledger.record({
       postKey: 'digest:C1:2026-11-27',
       channelId: 'C1',
@@ -146,7 +126,7 @@ describe('BigQuerySlackPosts', () => {
 
   it('record: a permission error is surfaced, not retried', async () => {
     const { ledger, sleeps } = posts();
-    expectInsertAll([], [403, apiError(403, 'accessDenied', 'no')]);
+    expectInsertAll('slack_posts', [], [403, apiError(403, 'accessDenied', 'no')]);
     const error = await ledger
       .record({
         postKey: 'k',
