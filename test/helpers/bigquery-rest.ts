@@ -167,6 +167,21 @@ export function expectResults(
     .reply(...reply);
 }
 
+/**
+ * Expects one whole query: jobs.insert for `jobId` (its body stored in `bodies`, as with
+ * `expectInsert`) and one getQueryResults page of `rows` with these `fields`.
+ */
+export function expectQuery(
+  jobId: string,
+  bodies: InsertBody[],
+  fields: Record<string, string>,
+  rows: Cell[][],
+): nock.Scope {
+  const scope = bq();
+  expectInsert(scope, jobId, bodies);
+  return expectResults(scope, jobId, page(jobId, fields, rows));
+}
+
 export interface InsertAllBody {
   rows: { insertId: string; json: Record<string, unknown> }[];
   skipInvalidRows?: boolean;

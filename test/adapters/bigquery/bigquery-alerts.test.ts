@@ -5,13 +5,10 @@ import { alertEventsTable } from '../../../src/domain/tables.js';
 import { alertEvent } from '../../fixtures/alert-events.js';
 import {
   apiError,
-  bq,
-  expectInsert,
   expectInsertAll,
-  expectResults,
+  expectQuery,
   harness,
   installNockGuards,
-  page,
   paramsOf,
   recordedSleeps,
   rejection,
@@ -120,13 +117,7 @@ describe('BigQueryAlertLog reads', () => {
   it('eventsFor: the deduping SQL with an ARRAY<STRING> of alert ids', async () => {
     const { alerts } = log();
     const bodies: InsertBody[] = [];
-    const scope = bq();
-    expectInsert(scope, 'job_alert_events_for_1', bodies);
-    expectResults(
-      scope,
-      'job_alert_events_for_1',
-      page('job_alert_events_for_1', fields, [cells(posted)]),
-    );
+    expectQuery('job_alert_events_for_1', bodies, fields, [cells(posted)]);
     expect(await alerts.eventsFor(['anom_1', 'anom_2'])).toEqual([posted]);
     expect(bodies[0]!.configuration.query.query).toBe(sqlOf('alert-events-for.sql'));
     expect(bodies[0]!.configuration.query.query).toContain(
@@ -144,14 +135,8 @@ describe('BigQueryAlertLog reads', () => {
   it('openAlertEvents: partition-filtered to the open window, closed alerts excluded', async () => {
     const { alerts } = log();
     const bodies: InsertBody[] = [];
-    const scope = bq();
     const escalated = alertEvent('escalated', new Date('2026-11-28T09:30:00Z'));
-    expectInsert(scope, 'job_open_alert_events_1', bodies);
-    expectResults(
-      scope,
-      'job_open_alert_events_1',
-      page('job_open_alert_events_1', fields, [cells(posted), cells(escalated)]),
-    );
+    expectQuery('job_open_alert_events_1', bodies, fields, [cells(posted), cells(escalated)]);
     expect(await alerts.openAlertEvents()).toEqual([posted, escalated]);
     const sql = bodies[0]!.configuration.query.query;
     expect(sql).toBe(sqlOf('open-alert-events.sql'));

@@ -3,13 +3,10 @@ import { BigQueryDedupeStore } from '../../../src/adapters/bigquery/bigquery-ded
 import { isAppError } from '../../../src/errors.js';
 import {
   apiError,
-  bq,
-  expectInsert,
   expectInsertAll,
-  expectResults,
+  expectQuery,
   harness,
   installNockGuards,
-  page,
   param,
   paramsOf,
   recordedSleeps,
@@ -32,19 +29,8 @@ describe('BigQueryDedupeStore', () => {
   it('seen: one query with the key as a named parameter', async () => {
     const { dedupe } = store();
     const bodies: InsertBody[] = [];
-    const scope = bq();
-    expectInsert(scope, 'job_processed_event_seen_1', bodies);
-    expectResults(
-      scope,
-      'job_processed_event_seen_1',
-      page('job_processed_event_seen_1', { hit: 'INTEGER' }, [['1']]),
-    );
-    expectInsert(scope, 'job_processed_event_seen_2', bodies);
-    expectResults(
-      scope,
-      'job_processed_event_seen_2',
-      page('job_processed_event_seen_2', { hit: 'INTEGER' }, []),
-    );
+    expectQuery('job_processed_event_seen_1', bodies, { hit: 'INTEGER' }, [['1']]);
+    expectQuery('job_processed_event_seen_2', bodies, { hit: 'INTEGER' }, []);
     expect(await dedupe.seen('pubsub:bqcost-notifications:k1')).toBe(true);
     expect(await dedupe.seen("it's'; DROP TABLE x --")).toBe(false);
     expect(bodies[0]?.configuration.query.query).toContain(

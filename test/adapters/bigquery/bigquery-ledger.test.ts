@@ -4,14 +4,11 @@ import { BigQueryLedger } from '../../../src/adapters/bigquery/bigquery-ledger.j
 import { ackEvent } from '../../fixtures/ack-events.js';
 import {
   apiError,
-  bq,
-  expectInsert,
   expectInsertAll,
-  expectResults,
+  expectQuery,
   harness,
   installNockGuards,
   micros,
-  page,
   recordedSleeps,
   rejection,
   token,
@@ -164,8 +161,6 @@ describe('BigQueryLedger.eventsFor', () => {
     const { ledger } = ledgerHarness();
     const jobId = 'job_recommendation_events_for_1';
     const sent: InsertBody[] = [];
-    const scope = bq();
-    expectInsert(scope, jobId, sent);
     const fields = {
       event_id: 'STRING',
       recommendation_id: 'STRING',
@@ -182,28 +177,24 @@ describe('BigQueryLedger.eventsFor', () => {
       idempotency_key: 'STRING',
       occurred_at: 'TIMESTAMP',
     };
-    expectResults(
-      scope,
-      jobId,
-      page(jobId, fields, [
-        [
-          event.eventId,
-          'rec-1',
-          'snoozed',
-          'U111',
-          'ana@example.com',
-          null,
-          'quarter end',
-          micros(event.snoozeUntil!.toISOString()),
-          'T1',
-          'C1',
-          '1764290000.000100',
-          'trigger-1',
-          event.idempotencyKey,
-          micros(event.occurredAt.toISOString()),
-        ],
-      ]),
-    );
+    expectQuery(jobId, sent, fields, [
+      [
+        event.eventId,
+        'rec-1',
+        'snoozed',
+        'U111',
+        'ana@example.com',
+        null,
+        'quarter end',
+        micros(event.snoozeUntil!.toISOString()),
+        'T1',
+        'C1',
+        '1764290000.000100',
+        'trigger-1',
+        event.idempotencyKey,
+        micros(event.occurredAt.toISOString()),
+      ],
+    ]);
 
     expect(await ledger.eventsFor(['rec-1', 'rec-2'])).toEqual([event]);
     const sql = readFileSync(

@@ -15,6 +15,7 @@ import {
   bq,
   expectInsert,
   expectInsertAll,
+  expectQuery,
   expectResults,
   harness,
   installNockGuards,
@@ -39,9 +40,7 @@ const table = '`acme-analytics`.`bqcost`.recommendations';
 
 /** The run-stored check answering `n`. */
 function expectRunCheck(jobId: string, bodies: InsertBody[], n: number) {
-  const scope = bq();
-  expectInsert(scope, jobId, bodies);
-  expectResults(scope, jobId, page(jobId, { n: 'INTEGER' }, [[String(n)]]));
+  expectQuery(jobId, bodies, { n: 'INTEGER' }, [[String(n)]]);
 }
 
 function stores() {
@@ -237,13 +236,9 @@ describe('BigQueryRecommendationStore reads', () => {
   it('find: one row per (id, run), the latest run per id, the earliest found_at as first found', async () => {
     const { recommendations } = stores();
     const queries: InsertBody[] = [];
-    const scope = bq();
-    expectInsert(scope, 'job_recommendations_find_1', queries);
-    expectResults(
-      scope,
-      'job_recommendations_find_1',
-      page('job_recommendations_find_1', recommendationFields, [recommendationRow('rec-a')]),
-    );
+    expectQuery('job_recommendations_find_1', queries, recommendationFields, [
+      recommendationRow('rec-a'),
+    ]);
     const found = await recommendations.find('rec-a');
     const sql = queries[0]?.configuration.query.query ?? '';
     expect(sql).toContain(`FROM ${table}\n  WHERE recommendation_id = @id`);
@@ -303,16 +298,10 @@ describe('BigQueryRecommendationStore reads', () => {
   it('list: filters after picking the latest row, sorted and limited in BigQuery', async () => {
     const { recommendations } = stores();
     const queries: InsertBody[] = [];
-    const scope = bq();
-    expectInsert(scope, 'job_recommendations_list_1', queries);
-    expectResults(
-      scope,
-      'job_recommendations_list_1',
-      page('job_recommendations_list_1', recommendationFields, [
-        recommendationRow('rec-a', { monthly_savings_usd: '500' }),
-        recommendationRow('rec-b'),
-      ]),
-    );
+    expectQuery('job_recommendations_list_1', queries, recommendationFields, [
+      recommendationRow('rec-a', { monthly_savings_usd: '500' }),
+      recommendationRow('rec-b'),
+    ]);
     const listed = await recommendations.list({
       teamId: 'T0ACME',
       channelId: 'C0FINOPS',
@@ -344,13 +333,7 @@ describe('BigQueryRecommendationStore reads', () => {
   it('list: an absent filter is a typed NULL parameter (no filter)', async () => {
     const { recommendations } = stores();
     const queries: InsertBody[] = [];
-    const scope = bq();
-    expectInsert(scope, 'job_recommendations_list_1', queries);
-    expectResults(
-      scope,
-      'job_recommendations_list_1',
-      page('job_recommendations_list_1', recommendationFields, []),
-    );
+    expectQuery('job_recommendations_list_1', queries, recommendationFields, []);
     expect(await recommendations.list({})).toEqual([]);
     const params = paramsOf(queries[0]);
     expect(params.team_id?.parameterType).toEqual({ type: 'STRING' });
@@ -365,15 +348,9 @@ describe('BigQueryRecommendationStore reads', () => {
   it('versionsAt: ids and instants as parallel arrays, the asking run left out', async () => {
     const { recommendations } = stores();
     const queries: InsertBody[] = [];
-    const scope = bq();
-    expectInsert(scope, 'job_recommendations_versions_1', queries);
-    expectResults(
-      scope,
-      'job_recommendations_versions_1',
-      page('job_recommendations_versions_1', { ...recommendationFields }, [
-        recommendationRow('rec-a', { run_id: 'run-1', monthly_savings_usd: '200' }),
-      ]),
-    );
+    expectQuery('job_recommendations_versions_1', queries, { ...recommendationFields }, [
+      recommendationRow('rec-a', { run_id: 'run-1', monthly_savings_usd: '200' }),
+    ]);
     const versions = await recommendations.versionsAt(
       [
         { recommendationId: 'rec-a', at: new Date('2026-11-05T00:00:00Z') },
@@ -440,36 +417,31 @@ describe('BigQueryAnomalyStore', () => {
     ]);
 
     const queries: InsertBody[] = [];
-    const scope = bq();
-    expectInsert(scope, 'job_anomalies_find_2', queries);
-    expectResults(
-      scope,
+    expectQuery(
       'job_anomalies_find_2',
-      page(
-        'job_anomalies_find_2',
-        {
-          anomaly_id: 'STRING',
-          run_id: 'STRING',
-          scope: 'STRING',
-          day: 'DATE',
-          usd: 'FLOAT',
-          expected_usd: 'FLOAT',
-          severity: 'STRING',
-          found_at: 'TIMESTAMP',
-        },
+      queries,
+      {
+        anomaly_id: 'STRING',
+        run_id: 'STRING',
+        scope: 'STRING',
+        day: 'DATE',
+        usd: 'FLOAT',
+        expected_usd: 'FLOAT',
+        severity: 'STRING',
+        found_at: 'TIMESTAMP',
+      },
+      [
         [
-          [
-            'anom-1',
-            'run-1',
-            'project:acme-prod',
-            '2026-11-27',
-            '1800.5',
-            '150',
-            'high',
-            micros('2026-11-01T06:00:00Z'),
-          ],
+          'anom-1',
+          'run-1',
+          'project:acme-prod',
+          '2026-11-27',
+          '1800.5',
+          '150',
+          'high',
+          micros('2026-11-01T06:00:00Z'),
         ],
-      ),
+      ],
     );
     expect(await anomalies.find('anom-1')).toEqual({ anomaly: a, runId: 'run-1', foundAt });
     expect(queries[0]?.configuration.query.query).toContain('ORDER BY found_at DESC, run_id DESC');
@@ -553,14 +525,12 @@ describe('the read SQL, run on DuckDB over duplicated rows', () => {
   it('find and list: one row per (id, run), the latest run wins, first found is the earliest', async () => {
     const { recommendations } = stores();
     const queries: InsertBody[] = [];
-    const scope = bq();
     for (const [n, name] of [
       [1, 'find'],
       [2, 'list'],
     ] as const) {
       const jobId = `job_recommendations_${name}_${n}`;
-      expectInsert(scope, jobId, queries);
-      expectResults(scope, jobId, page(jobId, recommendationFields, []));
+      expectQuery(jobId, queries, recommendationFields, []);
     }
     await recommendations.find('rec-a');
     await recommendations.list({ teamId: 'T0ACME', limit: 10 });

@@ -10,6 +10,7 @@ import {
   bq,
   expectInsert,
   expectInsertAll,
+  expectQuery,
   expectResults,
   harness,
   installNockGuards,
@@ -42,25 +43,12 @@ describe('BigQuerySlackPosts', () => {
   it('find: the earliest row of the key, by named parameter; null when there is none', async () => {
     const { ledger } = posts();
     const bodies: InsertBody[] = [];
-    const scope = bq();
     const job1 = 'job_slack_post_find_1';
     const job2 = 'job_slack_post_find_2';
-    expectInsert(scope, job1, bodies);
-    expectResults(
-      scope,
-      job1,
-      page(job1, fields, [
-        [
-          'card:run-1:rec-a',
-          'C0FINOPS',
-          '1764320400.000100',
-          'card',
-          micros('2026-11-28T08:00:00Z'),
-        ],
-      ]),
-    );
-    expectInsert(scope, job2, bodies);
-    expectResults(scope, job2, page(job2, fields, []));
+    expectQuery(job1, bodies, fields, [
+      ['card:run-1:rec-a', 'C0FINOPS', '1764320400.000100', 'card', micros('2026-11-28T08:00:00Z')],
+    ]);
+    expectQuery(job2, bodies, fields, []);
     expect(await ledger.find('card:run-1:rec-a')).toEqual({
       postKey: 'card:run-1:rec-a',
       channelId: 'C0FINOPS',
