@@ -239,6 +239,19 @@ export function page(
   ];
 }
 
+/** The columns of a cost_facts read (stored-cost-facts*.sql), as getQueryResults types them. */
+export const costFactFields = {
+  day: 'DATE',
+  dimension: 'STRING',
+  key: 'STRING',
+  reservation_id: 'STRING',
+  edition: 'STRING',
+  jobs: 'INTEGER',
+  on_demand_bytes_billed: 'INTEGER',
+  reservation_slot_ms: 'INTEGER',
+  on_demand_slot_ms: 'INTEGER',
+};
+
 export const notComplete = (jobId: string): [number, object] => [
   200,
   {

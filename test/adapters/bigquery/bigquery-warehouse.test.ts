@@ -14,10 +14,12 @@ import {
   authClient,
   bq,
   catalogue,
+  costFactFields,
   expectedViews,
   expectInsert,
   expectResults,
   harness,
+  type InsertBody,
   installNockGuards,
   jobResource,
   micros,
@@ -26,9 +28,9 @@ import {
   param,
   paramsOf,
   projectId,
+  rejection,
   testClient,
   token,
-  type InsertBody,
 } from '../../helpers/bigquery-rest.js';
 
 // The warehouse adapter over REST (nock): settings, the SQL and parameters each method sends, paging,
@@ -45,15 +47,6 @@ function ownSql(file: string, costFactsQuery?: string): string {
     .replaceAll('{{cost_facts}}', factsTable)
     .replaceAll('{{cost_fact_runs}}', runsTable);
   return costFactsQuery === undefined ? text : text.replace('{{cost_facts_query}}', costFactsQuery);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
 }
 
 installNockGuards();
@@ -243,18 +236,6 @@ describe('tableStorage', () => {
 });
 
 describe('costFacts', () => {
-  const factFields = {
-    day: 'DATE',
-    dimension: 'STRING',
-    key: 'STRING',
-    reservation_id: 'STRING',
-    edition: 'STRING',
-    jobs: 'INTEGER',
-    on_demand_bytes_billed: 'INTEGER',
-    reservation_slot_ms: 'INTEGER',
-    on_demand_slot_ms: 'INTEGER',
-  };
-
   it('reads stored facts for the window days with DATE parameters, waiting for the job', async () => {
     const { warehouse } = harness();
     const bodies: InsertBody[] = [];
@@ -264,7 +245,7 @@ describe('costFacts', () => {
     expectResults(
       scope,
       jobId,
-      page(jobId, factFields, [
+      page(jobId, costFactFields, [
         ['2026-09-02', 'total', '', null, null, '12', '5000000000000', '0', '360000'],
         [
           '2026-09-03',
@@ -325,7 +306,7 @@ describe('costFacts', () => {
     const bodies: InsertBody[] = [];
     const jobId = 'job_stored_cost_facts_1';
     const scope = expectInsert(bq(), jobId, bodies);
-    expectResults(scope, jobId, page(jobId, factFields, []));
+    expectResults(scope, jobId, page(jobId, costFactFields, []));
 
     await warehouse.costFacts({
       start: new Date('2026-09-01T18:00:00Z'),
@@ -355,7 +336,7 @@ describe('costFacts', () => {
     expectResults(
       scope,
       jobId,
-      page(jobId, factFields, [['2026-09-02', 'planet', 'x', null, null, '1', '0', '0']]),
+      page(jobId, costFactFields, [['2026-09-02', 'planet', 'x', null, null, '1', '0', '0']]),
     );
     const error = await rejection(
       warehouse.costFacts({

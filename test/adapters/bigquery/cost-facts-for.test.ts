@@ -3,18 +3,19 @@ import { dateValue } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { DuckDbWarehouse } from '../../../src/adapters/duckdb/duckdb-warehouse.js';
 import type { FactDimension } from '../../../src/domain/facts.js';
-import { AppError } from '../../../src/errors.js';
 import {
   apiError,
   bq,
+  costFactFields,
   expectInsert,
   expectResults,
   harness,
+  type InsertBody,
   installNockGuards,
   page,
   param,
   paramsOf,
-  type InsertBody,
+  rejection,
 } from '../../helpers/bigquery-rest.js';
 
 // BigQueryWarehouse.costFactsFor over REST (nock): the stored-facts SQL with a dimension filter
@@ -26,27 +27,7 @@ const sqlText = readFileSync(
   new URL('../../../src/adapters/bigquery/stored-cost-facts-for.sql', import.meta.url),
   'utf8',
 );
-const factFields = {
-  day: 'DATE',
-  dimension: 'STRING',
-  key: 'STRING',
-  reservation_id: 'STRING',
-  edition: 'STRING',
-  jobs: 'INTEGER',
-  on_demand_bytes_billed: 'INTEGER',
-  reservation_slot_ms: 'INTEGER',
-  on_demand_slot_ms: 'INTEGER',
-};
 const window = { start: new Date('2026-10-30T00:00:00Z'), end: new Date('2026-11-28T00:00:00Z') };
-
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
-}
 
 installNockGuards();
 
@@ -59,7 +40,7 @@ describe('BigQueryWarehouse.costFactsFor', () => {
     expectResults(
       scope,
       jobId,
-      page(jobId, factFields, [
+      page(jobId, costFactFields, [
         ['2026-11-27', 'total', '', null, null, '40', '8796093022208', '0', '1000'],
         [
           '2026-11-27',
@@ -143,7 +124,9 @@ describe('BigQueryWarehouse.costFactsFor', () => {
     expectResults(
       scope,
       jobId,
-      page(jobId, factFields, [['2026-11-27', 'table', 'p.d.t', null, null, '1', '0', '0', '0']]),
+      page(jobId, costFactFields, [
+        ['2026-11-27', 'table', 'p.d.t', null, null, '1', '0', '0', '0'],
+      ]),
     );
     const error = await rejection(warehouse.costFactsFor(window, ['total']));
     scope.done();
@@ -159,7 +142,7 @@ describe('BigQueryWarehouse.costFactsFor', () => {
       apiError(503, 'backendError', 'try again'),
     ]);
     expectInsert(scope, jobId, bodies);
-    expectResults(scope, jobId, page(jobId, factFields, []));
+    expectResults(scope, jobId, page(jobId, costFactFields, []));
     await expect(warehouse.costFactsFor(window, ['user'])).resolves.toEqual([]);
     scope.done();
     expect(sleeps).toHaveLength(1);
