@@ -4,6 +4,7 @@ import { alertEventsTable, type TableSpec } from '../../domain/tables.js';
 import { AppError } from '../../errors.js';
 import type { AlertLog } from '../../ports/alerts.js';
 import { classifyBigQueryError, ownTable, type BigQueryWarehouse } from './bigquery-warehouse.js';
+import { cellString, cellTimestamp } from './cells.js';
 import { insertWithRetries, rejectedRowReasons, transientRejection } from './insert-row.js';
 
 // The alert log in BigQuery. Appends are tabledata.insertAll with insertId = the step's key, so
@@ -133,20 +134,8 @@ function toJson(event: AlertEvent): Record<string, string | null> {
   };
 }
 
-function unwrap(value: unknown): unknown {
-  if (typeof value === 'object' && value !== null && !(value instanceof Date) && 'value' in value) {
-    return (value as { value: unknown }).value;
-  }
-  return value;
-}
-
 function fromRow(row: Record<string, unknown>): AlertEvent {
-  const str = (field: string) => {
-    const v = unwrap(row[field]);
-    return v === null || v === undefined ? null : String(v);
-  };
-  const at = unwrap(row.occurred_at);
-  const text = at instanceof Date ? null : String(at);
+  const str = (field: string) => cellString(row[field]);
   const parsed = alertEventSchema.safeParse({
     alertId: str('alert_id'),
     step: str('step'),
@@ -155,13 +144,7 @@ function fromRow(row: Record<string, unknown>): AlertEvent {
     actorSlackId: str('actor_slack_id'),
     pagerdutyDedupKey: str('pagerduty_dedup_key'),
     idempotencyKey: str('idempotency_key'),
-    // Microseconds since the epoch (formatOptions.useInt64Timestamp) or an ISO string.
-    occurredAt:
-      at instanceof Date
-        ? at
-        : /^-?\d+$/.test(text!)
-          ? new Date(Number(BigInt(text!) / 1000n))
-          : new Date(text!),
+    occurredAt: cellTimestamp(row.occurred_at),
   });
   if (!parsed.success) {
     throw new AppError(

@@ -3,6 +3,7 @@ import { recommendationEventSchema, type RecommendationEvent } from '../../domai
 import { AppError } from '../../errors.js';
 import type { AckLedger } from '../../ports/ledger.js';
 import { classifyBigQueryError, ownTable, type BigQueryWarehouse } from './bigquery-warehouse.js';
+import { cellString, cellTimestamp } from './cells.js';
 import { insertWithRetries, transientRejection } from './insert-row.js';
 
 // Writes go through tabledata.insertAll with insertId = the event's idempotency key, so BigQuery
@@ -174,27 +175,8 @@ function toJson(event: RecommendationEvent): Record<string, string | null> {
   };
 }
 
-function unwrap(value: unknown): unknown {
-  if (typeof value === 'object' && value !== null && !(value instanceof Date) && 'value' in value) {
-    return (value as { value: unknown }).value;
-  }
-  return value;
-}
-
-function toDate(value: unknown): Date | null {
-  const raw = unwrap(value);
-  if (raw === null || raw === undefined) return null;
-  if (raw instanceof Date) return raw;
-  const text = String(raw);
-  // Microseconds since the epoch (formatOptions.useInt64Timestamp) or an ISO string.
-  return /^-?\d+$/.test(text) ? new Date(Number(BigInt(text) / 1000n)) : new Date(text);
-}
-
 function fromRow(row: Record<string, unknown>): RecommendationEvent {
-  const str = (field: string) => {
-    const v = unwrap(row[field]);
-    return v === null || v === undefined ? null : String(v);
-  };
+  const str = (field: string) => cellString(row[field]);
   const reasonCode = str('reason_code');
   const reasonText = str('reason_text');
   const parsed = recommendationEventSchema.safeParse({
@@ -205,13 +187,13 @@ function fromRow(row: Record<string, unknown>): RecommendationEvent {
     actorEmail: str('actor_email'),
     reason:
       reasonCode === null && reasonText === null ? null : { code: reasonCode, text: reasonText },
-    snoozeUntil: toDate(row.snooze_until),
+    snoozeUntil: cellTimestamp(row.snooze_until),
     teamId: str('team_id'),
     channelId: str('channel_id'),
     messageTs: str('message_ts'),
     sourceRequestId: str('source_request_id'),
     idempotencyKey: str('idempotency_key'),
-    occurredAt: toDate(row.occurred_at),
+    occurredAt: cellTimestamp(row.occurred_at),
   });
   if (!parsed.success) {
     throw new AppError(
