@@ -137,9 +137,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     });
   const pricing = loadPricing(config.BQCOST_REGION, config.BQCOST_PRICING_FILE);
   const chat = options.chat ?? new SlackWebChat(config.SLACK_BOT_TOKEN ?? '');
-  const { warehouse, stores, close } =
+  const { warehouse, stores, close, prepareAnalysis } =
     config.BQCOST_WAREHOUSE === 'bigquery'
-      ? await bigQueryBackend(config)
+      ? await bigQueryBackend(config, clock)
       : await duckDbBackend(options.duckdb ?? (await DuckDbWarehouse.open(config.BQCOST_DB)), {
           owned: options.duckdb === undefined,
         });
@@ -276,6 +276,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   const handlers: Runtime['handlers'] = {
     [topics.analysisRequests]: async (message, context) => {
+      await prepareAnalysis();
       const result = await runAnalysisJob(jobDeps, message);
       const windowEnd = new Date(message.windowEnd);
       await resolveGoneAlerts(escalation, {
@@ -456,7 +457,7 @@ function readRouting(config: Config): RoutingConfig | null {
 async function duckDbBackend(
   warehouse: DuckDbWarehouse,
   options: { owned: boolean },
-): Promise<{ warehouse: Warehouse; stores: Stores; close: () => Promise<void> }> {
+): Promise<Backend> {
   const connection: DuckDBConnection = await warehouse.connect();
   const [recommendations, anomalies, runs, ledger, alerts, dedupe, posts] = await Promise.all([
     DuckDbRecommendationStore.open(connection),
@@ -470,6 +471,8 @@ async function duckDbBackend(
   return {
     warehouse,
     stores: { recommendations, anomalies, runs, ledger, alerts, dedupe, posts },
+    // The embedded warehouse holds imported history: nothing to refresh.
+    prepareAnalysis: () => Promise.resolve(),
     close: async () => {
       connection.closeSync();
       if (options.owned) await warehouse.close();
@@ -477,9 +480,7 @@ async function duckDbBackend(
   };
 }
 
-async function bigQueryBackend(
-  config: Config,
-): Promise<{ warehouse: Warehouse; stores: Stores; close: () => Promise<void> }> {
+async function bigQueryBackend(config: Config, clock: { now(): Date }): Promise<Backend> {
   if (!config.GOOGLE_CLOUD_PROJECT) {
     throw new AppError(
       'config.missing',
@@ -501,5 +502,39 @@ async function bigQueryBackend(
     dedupe: new BigQueryDedupeStore(warehouse),
     posts: new BigQuerySlackPosts(warehouse),
   };
-  return { warehouse, stores, close: () => Promise.resolve() };
+  return {
+    warehouse,
+    stores,
+    prepareAnalysis: costFactsRefresher(warehouse, clock),
+    close: () => Promise.resolve(),
+  };
+}
+
+interface Backend {
+  warehouse: Warehouse;
+  stores: Stores;
+  /** Before each analysis run: bring the warehouse's cost history up to date. */
+  prepareAnalysis: () => Promise<void>;
+  close: () => Promise<void>;
+}
+
+/**
+ * BigQuery answers cost questions from `cost_facts`, aggregated inside BigQuery from
+ * INFORMATION_SCHEMA and refreshed incrementally from a watermark (cheap: only new hours are
+ * read). The analysis worker refreshes before every run; the tables are ensured once per
+ * instance (a failure is retried on the next run, not remembered).
+ */
+export function costFactsRefresher(
+  warehouse: { ensureTables(): Promise<void>; refreshCostFacts(now: Date): Promise<unknown> },
+  clock: { now(): Date },
+): () => Promise<void> {
+  let ensured: Promise<void> | undefined;
+  return async () => {
+    ensured ??= warehouse.ensureTables().catch((error: unknown) => {
+      ensured = undefined;
+      throw error;
+    });
+    await ensured;
+    await warehouse.refreshCostFacts(clock.now());
+  };
 }

@@ -4,7 +4,7 @@ import { MemoryBus } from '../src/adapters/memory/memory-bus.js';
 import { TranscriptChat } from '../src/adapters/transcript/transcript-chat.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { createRuntime, type Runtime } from '../src/runtime.js';
+import { costFactsRefresher, createRuntime, type Runtime } from '../src/runtime.js';
 import { tempDir } from './fixtures/builders.js';
 
 // The composition root's choices that the entry-point tests do not reach.
@@ -67,5 +67,47 @@ describe('createRuntime', () => {
 
   it('refuses BigQuery mode without the project to run in', async () => {
     await expect(build({ BQCOST_WAREHOUSE: 'bigquery' })).rejects.toThrow(/GOOGLE_CLOUD_PROJECT/);
+  });
+});
+
+describe('costFactsRefresher (BigQuery: the analysis worker refreshes cost_facts first)', () => {
+  it('ensures the tables once per instance and refreshes before every run, at the clock time', async () => {
+    const calls: string[] = [];
+    const now = new Date('2026-11-28T05:00:00Z');
+    const refresh = costFactsRefresher(
+      {
+        ensureTables: () => Promise.resolve(void calls.push('ensure')),
+        refreshCostFacts: (at) => Promise.resolve(void calls.push(`refresh ${at.toISOString()}`)),
+      },
+      { now: () => now },
+    );
+    await refresh();
+    await refresh();
+    expect(calls).toEqual([
+      'ensure',
+      'refresh 2026-11-28T05:00:00.000Z',
+      'refresh 2026-11-28T05:00:00.000Z',
+    ]);
+  });
+
+  it('does not remember a failed ensure: the next run tries again; a failed refresh fails the run', async () => {
+    let ensureFails = true;
+    let refreshes = 0;
+    const refresh = costFactsRefresher(
+      {
+        ensureTables: () => (ensureFails ? Promise.reject(new Error('quota')) : Promise.resolve()),
+        refreshCostFacts: () => {
+          refreshes += 1;
+          return refreshes === 2 ? Promise.reject(new Error('backend')) : Promise.resolve();
+        },
+      },
+      { now: () => new Date() },
+    );
+    await expect(refresh()).rejects.toThrow('quota');
+    expect(refreshes).toBe(0);
+    ensureFails = false;
+    await refresh();
+    await expect(refresh()).rejects.toThrow('backend');
+    expect(refreshes).toBe(2);
   });
 });
