@@ -3,9 +3,9 @@ import { alertEventSchema, type AlertEvent } from '../../domain/alerts.js';
 import { alertEventsTable, type TableSpec } from '../../domain/tables.js';
 import { AppError } from '../../errors.js';
 import type { AlertLog } from '../../ports/alerts.js';
-import { classifyBigQueryError, ownTable, type BigQueryWarehouse } from './bigquery-warehouse.js';
+import { ownTable, type BigQueryWarehouse } from './bigquery-warehouse.js';
 import { cellString, cellTimestamp } from './cells.js';
-import { insertWithRetries, rejectedRowReasons, transientRejection } from './insert-row.js';
+import { classifyInsertFailure, insertWithRetries } from './insert-row.js';
 
 // The alert log in BigQuery. Appends are tabledata.insertAll with insertId = the step's key, so
 // BigQuery drops a resend within its dedupe window (best effort); readers dedupe on the key as
@@ -74,7 +74,9 @@ export class BigQueryAlertLog implements AlertLog {
     await insertWithRetries(this.warehouse, alertEventsTable.name, [row], {
       maxRetries: this.maxRetries,
       sleep: this.sleep,
-      classify,
+      // Unlike insertRow (dedupe, posted ledger), a rejection whose row reasons are all transient
+      // is resent too, and the code names the reason (alerts.insert_rejected, alerts.<reason>).
+      classify: classifyInsertFailure,
       toError: (failure) =>
         new AppError(
           `alerts.${failure.reason}`,
@@ -111,14 +113,6 @@ export class BigQueryAlertLog implements AlertLog {
   private render(file: string): string {
     return readSql(file).replaceAll('{{alert_events}}', this.table);
   }
-}
-
-/** Unlike insertRow, a rejection whose reasons are all transient is resent too. */
-function classify(error: unknown): { reason: string; retryable: boolean } {
-  const rejected = rejectedRowReasons(error);
-  if (rejected) return { reason: 'insert_rejected', retryable: transientRejection(rejected) };
-  const classified = classifyBigQueryError(error);
-  return { reason: classified.reason, retryable: classified.retryable };
 }
 
 function toJson(event: AlertEvent): Record<string, string | null> {

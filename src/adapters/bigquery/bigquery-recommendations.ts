@@ -23,7 +23,8 @@ import type {
 } from '../../ports/recommendations.js';
 import type { AnalysisRunRecord, RunLog } from '../../ports/run-log.js';
 import { bigQueryDdl } from './bigquery-alerts.js';
-import { classifyBigQueryError, ownTable, type BigQueryWarehouse } from './bigquery-warehouse.js';
+import { ownTable, type BigQueryWarehouse } from './bigquery-warehouse.js';
+import { classifyInsertFailure, insertWithRetries } from './insert-row.js';
 
 // `recommendations`, `anomalies` and `analysis_runs` in BigQuery: append-only (rows in the
 // streaming buffer cannot be updated), written with tabledata.insertAll.
@@ -39,7 +40,6 @@ const sqlDir = new URL('./', import.meta.url);
 const readSql = (file: string, placeholder: string, table: string) =>
   readFileSync(new URL(file, sqlDir), 'utf8').replaceAll(`{{${placeholder}}}`, table);
 
-const transientInsertReasons = new Set(['backendError', 'internalError', 'timeout', 'stopped']);
 /** Rows per insertAll request (a request may carry 10 MB; evidence and fix can be a few KB). */
 const rowsPerInsert = 500;
 
@@ -64,28 +64,20 @@ class Inserter {
   }
 
   async insert(rows: readonly { insertId: string; json: Record<string, unknown> }[]) {
-    const table = this.warehouse.client
-      .dataset(this.warehouse.settings.dataset)
-      .table(this.spec.name);
     for (let start = 0; start < rows.length; start += rowsPerInsert) {
       const chunk = rows.slice(start, start + rowsPerInsert);
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await table.insert(chunk, { raw: true, partialRetries: 0 });
-          break;
-        } catch (error) {
-          const failure = classify(error);
-          if (!failure.retryable || attempt >= this.maxRetries) {
-            throw new AppError(
-              `store.${failure.reason}`,
-              `cannot write ${chunk.length} row(s) to ${this.spec.name}: ${failure.reason}${failure.detail}`,
-              // A summary only: client errors carry the request, Authorization header included.
-              { cause: { reason: failure.reason }, retryable: failure.retryable },
-            );
-          }
-          await this.sleep(200 * 2 ** attempt);
-        }
-      }
+      await insertWithRetries(this.warehouse, this.spec.name, chunk, {
+        maxRetries: this.maxRetries,
+        sleep: this.sleep,
+        classify: classifyInsertFailure,
+        toError: (failure) =>
+          new AppError(
+            `store.${failure.reason}`,
+            `cannot write ${chunk.length} row(s) to ${this.spec.name}: ${failure.reason}${failure.detail}`,
+            // A summary only: client errors carry the request, Authorization header included.
+            { cause: { reason: failure.reason }, retryable: failure.retryable },
+          ),
+      });
     }
   }
 }
@@ -371,27 +363,6 @@ function toStored(row: Record<string, unknown>): StoredRecommendation {
     ownerSlackIds: Array.isArray(owners) ? owners.map((o) => String(unwrap(o))) : [],
     firstFoundAt: toDate(row.first_found_at),
     foundAt: toDate(row.found_at),
-  };
-}
-
-function classify(error: unknown): { reason: string; retryable: boolean; detail: string } {
-  const e = error as { name?: unknown; errors?: unknown };
-  if (e?.name === 'PartialFailureError' && Array.isArray(e.errors)) {
-    const details = (e.errors as { errors?: { reason?: string; message?: string }[] }[]).flatMap(
-      (entry) => entry.errors ?? [],
-    );
-    const reasons = details.map((d) => d.reason ?? 'unknown');
-    return {
-      reason: 'insert_rejected',
-      retryable: reasons.length > 0 && reasons.every((r) => transientInsertReasons.has(r)),
-      detail: ` (${[...new Set(reasons)].join(', ')})`,
-    };
-  }
-  const classified = classifyBigQueryError(error);
-  return {
-    reason: classified.reason,
-    retryable: classified.retryable,
-    detail: classified.httpStatus === null ? '' : ` (HTTP ${classified.httpStatus})`,
   };
 }
 

@@ -13,7 +13,7 @@ import { classifyBigQueryError, type BigQueryWarehouse } from './bigquery-wareho
 const transientInsertReasons = new Set(['backendError', 'internalError', 'timeout', 'stopped']);
 
 /** The reasons BigQuery gave for the rows it rejected, or null when `error` is not a rejection. */
-export function rejectedRowReasons(error: unknown): string[] | null {
+function rejectedRowReasons(error: unknown): string[] | null {
   const e = error as { name?: unknown; errors?: unknown } | null;
   if (e?.name !== 'PartialFailureError' || !Array.isArray(e.errors)) return null;
   return (e.errors as { errors?: { reason?: string }[] }[]).flatMap((entry) =>
@@ -24,6 +24,32 @@ export function rejectedRowReasons(error: unknown): string[] | null {
 /** A rejection worth resending: every reason is transient. */
 export const transientRejection = (reasons: readonly string[]): boolean =>
   reasons.length > 0 && reasons.every((r) => transientInsertReasons.has(r));
+
+/**
+ * An insertAll failure for the writers that resend transient rejections: reason `insert_rejected`
+ * (retryable when every row reason is transient) or the API error's reason; `detail` is the
+ * rejection reasons or the HTTP status, for the message.
+ */
+export function classifyInsertFailure(error: unknown): {
+  reason: string;
+  retryable: boolean;
+  detail: string;
+} {
+  const rejected = rejectedRowReasons(error);
+  if (rejected) {
+    return {
+      reason: 'insert_rejected',
+      retryable: transientRejection(rejected),
+      detail: ` (${[...new Set(rejected)].join(', ')})`,
+    };
+  }
+  const classified = classifyBigQueryError(error);
+  return {
+    reason: classified.reason,
+    retryable: classified.retryable,
+    detail: classified.httpStatus === null ? '' : ` (HTTP ${classified.httpStatus})`,
+  };
+}
 
 export interface InsertRetryPolicy<F extends { retryable: boolean }> {
   /** Resends after the first insertAll. */
