@@ -24,6 +24,7 @@ import type {
 import type { AnalysisRunRecord, RunLog } from '../../ports/run-log.js';
 import { bigQueryDdl } from './bigquery-alerts.js';
 import { ownTable, type BigQueryWarehouse } from './bigquery-warehouse.js';
+import { cellString as str, unwrap } from './cells.js';
 import { classifyInsertFailure, insertWithRetries } from './insert-row.js';
 
 // `recommendations`, `anomalies` and `analysis_runs` in BigQuery: append-only (rows in the
@@ -368,18 +369,6 @@ function toStored(row: Record<string, unknown>): StoredRecommendation {
 
 function badRow(table: string, id: string | null, detail: string): AppError {
   return new AppError('store.bad_row', `${table} row ${String(id)} is invalid: ${detail}`);
-}
-
-function unwrap(value: unknown): unknown {
-  if (typeof value === 'object' && value !== null && !(value instanceof Date) && 'value' in value) {
-    return (value as { value: unknown }).value;
-  }
-  return value;
-}
-
-function str(value: unknown): string | null {
-  const v = unwrap(value);
-  return v === null || v === undefined ? null : String(v);
 }
 
 function num(value: unknown): number | null {
