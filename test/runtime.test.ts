@@ -5,11 +5,16 @@ import { TranscriptChat } from '../src/adapters/transcript/transcript-chat.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { costFactsRefresher, createRuntime, type Runtime } from '../src/runtime.js';
+import { ackEvent } from './fixtures/ack-events.js';
 import { tempDir } from './fixtures/builders.js';
 
 // The composition root's choices that the entry-point tests do not reach.
 
-const silent = createLogger({ level: 'silent' });
+const lines: Record<string, unknown>[] = [];
+const silent = createLogger({
+  level: 'info',
+  destination: { write: (line: string) => lines.push(JSON.parse(line)) },
+});
 let runtime: Runtime | undefined;
 afterEach(async () => {
   await runtime?.close();
@@ -63,6 +68,21 @@ describe('createRuntime', () => {
     await expect(build({ BQCOST_ROUTING_FILE: '/nonexistent/routing.json' })).rejects.toThrow(
       /routing file \/nonexistent\/routing.json cannot be read/,
     );
+  });
+
+  it('counts an accepted card once (recommendation_accepted), not its duplicate or other actions', async () => {
+    runtime = await build({});
+    lines.length = 0;
+    const accepted = ackEvent({ recommendationId: 'rec-m1' });
+    expect(await runtime.stores.ledger.append(accepted)).toEqual({ recorded: true });
+    expect(await runtime.stores.ledger.append({ ...accepted, eventId: 'ev-dup' })).toEqual({
+      recorded: false,
+    });
+    await runtime.stores.ledger.append(
+      ackEvent({ recommendationId: 'rec-m2', action: 'dismissed' }),
+    );
+    const counted = lines.filter((l) => l.metric === 'recommendation_accepted');
+    expect(counted.map((l) => l.recommendationId)).toEqual(['rec-m1']);
   });
 
   it('refuses BigQuery mode without the project to run in', async () => {

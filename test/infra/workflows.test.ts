@@ -11,6 +11,7 @@ interface Step {
   name?: string;
   uses?: string;
   run?: string;
+  if?: string;
   with?: Record<string, unknown>;
   env?: Record<string, string>;
 }
@@ -154,6 +155,20 @@ describe('deploy.yml', () => {
       expect(commands.indexOf(' plan ')).toBeLessThan(commands.indexOf(' apply '));
       expect(uses(j).some((u) => u.startsWith('actions/download-artifact@'))).toBe(true);
       expect(j.env?.TF_VAR_source_archive).toContain('build/bqcost-functions.zip');
+    },
+  );
+
+  it.each(['dev', 'prod'])(
+    '%s: passes the function settings and the owner routing rules to Terraform before planning',
+    (job) => {
+      const j = deploy.jobs[job]!;
+      expect(j.env?.TF_VAR_settings).toBe("${{ vars.BQCOST_SETTINGS || '{}' }}");
+      const routing = j.steps.find((s) => s.name === 'owner routing rules');
+      expect(routing?.if).toBe("${{ vars.BQCOST_ROUTING_JSON != '' }}");
+      expect(routing?.run).toContain('TF_VAR_routing_file=');
+      expect(routing?.run).toContain('>> "$GITHUB_ENV"');
+      const order = j.steps.map((s) => s.name ?? s.uses ?? '');
+      expect(order.indexOf('owner routing rules')).toBeLessThan(order.indexOf('terraform plan'));
     },
   );
 
