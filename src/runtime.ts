@@ -44,7 +44,7 @@ import { notify, type NotifyDeps } from './app/notify.js';
 import { createOwnerRouter, routingConfigFrom, type OwnerRouter } from './app/owner-routing.js';
 import { createPacer, type Pacer } from './app/pacer.js';
 import { ledgeredPostOnce, sendDigest } from './app/send-digest.js';
-import { digestChannelsFromRouting } from './domain/digest.js';
+import { digestChannelsFromRouting, type RealizedLine } from './domain/digest.js';
 import type { RunAnalysisDeps } from './app/run-analysis.js';
 import type { Config } from './config.js';
 import { AppError, badInput } from './errors.js';
@@ -345,19 +345,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         { channels: posted.map((p) => ({ channel: p.channel, status: p.status })) },
         'digest',
       );
-      const saved = new Map<string, number>();
-      for (const item of posted.flatMap((p) => p.digest.realized.items)) {
-        if (item.status === 'saved' && item.realizedMonthlyUsd !== null) {
-          saved.set(item.id, item.realizedMonthlyUsd);
-        }
-      }
-      for (const [recommendationId, usdPerMonth] of saved) {
-        countMetric(
-          context.logger,
-          'savings_realized',
-          { recommendationId, usdPerMonth, day: message.day },
-          'realized saving measured',
-        );
+      for (const fields of realizedSavingsLines(posted, message.day)) {
+        countMetric(context.logger, 'savings_realized', fields, 'realized saving measured');
       }
     },
     [topics.escalation]: async (message, context) => {
@@ -422,6 +411,28 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
     close,
   };
+}
+
+/**
+ * The `savings_realized` lines of one digest run (the dashboard's realized-savings distribution):
+ * one per recommendation judged saved with a measured figure, once even when several channels'
+ * digests list it.
+ */
+export function realizedSavingsLines(
+  posted: readonly { digest: { realized: { items: readonly RealizedLine[] } } }[],
+  day: string,
+): { recommendationId: string; usdPerMonth: number; day: string }[] {
+  const saved = new Map<string, number>();
+  for (const item of posted.flatMap((p) => p.digest.realized.items)) {
+    if (item.status === 'saved' && item.realizedMonthlyUsd !== null) {
+      saved.set(item.id, item.realizedMonthlyUsd);
+    }
+  }
+  return [...saved].map(([recommendationId, usdPerMonth]) => ({
+    recommendationId,
+    usdPerMonth,
+    day,
+  }));
 }
 
 /** Routing is only ever by scope for an anomaly (see domain/routing.ts subjectsOf). */

@@ -4,7 +4,13 @@ import { MemoryBus } from '../src/adapters/memory/memory-bus.js';
 import { TranscriptChat } from '../src/adapters/transcript/transcript-chat.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { costFactsRefresher, createRuntime, type Runtime } from '../src/runtime.js';
+import {
+  costFactsRefresher,
+  createRuntime,
+  realizedSavingsLines,
+  type Runtime,
+} from '../src/runtime.js';
+import type { RealizedLine } from '../src/domain/digest.js';
 import { ackEvent } from './fixtures/ack-events.js';
 import { tempDir } from './fixtures/builders.js';
 
@@ -129,5 +135,35 @@ describe('costFactsRefresher (BigQuery: the analysis worker refreshes cost_facts
     await refresh();
     await expect(refresh()).rejects.toThrow('backend');
     expect(refreshes).toBe(2);
+  });
+});
+
+describe('realizedSavingsLines (the savings_realized metric of a digest run)', () => {
+  const line = (id: string, status: RealizedLine['status'], usd: number | null): RealizedLine => ({
+    id,
+    kind: 'partition_table',
+    target: `p.d.${id}`,
+    status,
+    realizedMonthlyUsd: usd,
+    estimatedMonthlySavingsUsd: 100,
+  });
+  const digest = (items: RealizedLine[]) => ({ digest: { realized: { items } } });
+
+  it('one line per recommendation judged saved with a measured figure, once across channels', () => {
+    const lines = realizedSavingsLines(
+      [
+        digest([line('a', 'saved', 93.75), line('b', 'not_saved', 0), line('c', 'saved', null)]),
+        digest([line('a', 'saved', 93.75), line('d', 'too_early', null), line('e', 'saved', 12)]),
+      ],
+      '2026-11-27',
+    );
+    expect(lines).toEqual([
+      { recommendationId: 'a', usdPerMonth: 93.75, day: '2026-11-27' },
+      { recommendationId: 'e', usdPerMonth: 12, day: '2026-11-27' },
+    ]);
+  });
+
+  it('nothing when no digest measured a saving', () => {
+    expect(realizedSavingsLines([digest([line('x', 'unknown', null)])], '2026-11-27')).toEqual([]);
   });
 });
