@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type ReceiverEvent } from '@slack/bolt';
 import type { CostQuery, QueryAnswer } from '../src/app/answer-query.js';
 import type { EscalationDeps } from '../src/app/escalate.js';
 import { AppError } from '../src/errors.js';
@@ -42,6 +42,9 @@ export interface SlackAppDeps {
   /** The Acknowledge button on anomaly alerts (src/app/escalate.ts); absent = not registered. */
   alerts?: { escalation: EscalationDeps; audit?: (entry: Record<string, unknown>) => void };
 }
+
+/** What the listeners need, whichever way Slack's requests arrive. */
+export type ListenerDeps = Omit<SlackAppDeps, 'signingSecret' | 'botToken' | 'endpoint' | 'now'>;
 
 export interface EventDeps {
   /** Durable record of handled event_ids (Slack retries deliveries). */
@@ -97,6 +100,24 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
       rejectRateLimitedCalls: true,
     },
   });
+  const { commands, events } = registerListeners(app, deps, onError);
+  const now = deps.now ?? Date.now;
+  const requestListener = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!withinReplayWindow(req.headers['x-slack-request-timestamp'], now())) {
+      res.writeHead(401).end();
+      return;
+    }
+    void receiver.requestListener(req, res);
+  };
+  return { app, receiver, requestListener, commands, events };
+}
+
+/** Every listener, the same over HTTP and Socket Mode. */
+function registerListeners(
+  app: App,
+  deps: ListenerDeps,
+  onError: (error: unknown) => void,
+): { commands: readonly string[]; events: readonly string[] } {
   const commands = [slashCommands.bqcost];
   app.command(
     slashCommands.bqcost,
@@ -167,20 +188,147 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     );
   }
   app.error((error) => {
-    // An event that failed retryably answers 500 so Slack retries it (already reported).
+    // An event that failed retryably is not acknowledged — a 500 over HTTP, no ack over Socket
+    // Mode — so Slack retries it (already reported).
     if (isEventNotProcessed(error)) return Promise.reject(error);
     onError(error);
     return Promise.resolve();
   });
-  const now = deps.now ?? Date.now;
-  const requestListener = (req: IncomingMessage, res: ServerResponse): void => {
-    if (!withinReplayWindow(req.headers['x-slack-request-timestamp'], now())) {
-      res.writeHead(401).end();
-      return;
-    }
-    void receiver.requestListener(req, res);
+  return { commands, events };
+}
+
+export interface SocketModeAppDeps extends ListenerDeps {
+  /** App-level token (xapp-…, scope connections:write): it alone authenticates the WebSocket. */
+  appToken: string | undefined;
+  botToken: string | undefined;
+  /** Reconnect when a connection drops (Slack recycles them every few hours); default true. */
+  autoReconnect?: boolean;
+}
+
+/** What @slack/socket-mode emits as `slack_event` for each envelope. */
+interface SocketDelivery {
+  body: Record<string, unknown>;
+  ack: (response?: unknown) => Promise<void>;
+  retry_num?: number;
+  retry_reason?: string;
+}
+
+export interface SocketModeSlackApp {
+  app: App;
+  receiver: SocketModeReceiver;
+  commands: readonly string[];
+  events: readonly string[];
+  /** Opens the WebSocket (apps.connections.open, then wss) and waits for Slack's hello. */
+  start(): Promise<void>;
+  /** Closes the WebSocket and waits until it is closed; no reconnect follows. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The same listeners over Slack's Socket Mode: no public URL, no request to sign (the app token
+ * authenticates the connection), each ack() travels back on the socket as
+ * `{ envelope_id, payload }`. For a local or firewalled run; Cloud Functions stay on HTTP.
+ */
+export function createSocketModeApp(deps: SocketModeAppDeps): SocketModeSlackApp {
+  const { appToken, botToken } = socketModeSecrets(deps.appToken, deps.botToken);
+  const onError = deps.onError ?? (() => undefined);
+  const receiver = new SocketModeReceiver({
+    appToken,
+    logLevel: LogLevel.ERROR,
+    autoReconnectEnabled: deps.autoReconnect ?? true,
+    // apps.connections.open: the client's own default retries 100 times.
+    installerOptions: { clientOptions: { retryConfig: { retries: 2, maxRetryTime: 5000 } } },
+  });
+  const app = new App({
+    receiver,
+    authorize: () => Promise.resolve({ botToken }),
+    logLevel: LogLevel.ERROR,
+    clientOptions: {
+      retryConfig: { retries: 2, maxRetryTime: 5000 },
+      rejectRateLimitedCalls: true,
+    },
+  });
+  const { commands, events } = registerListeners(app, deps, onError);
+  // Bolt's Socket Mode receiver sends each ack() at once, and acks every event before its listener
+  // runs, so a failed App Home delivery would never come back. Like processBeforeResponse over
+  // HTTP, the listener completes first and its ack() goes out after it; an event left unprocessed
+  // on purpose gets no ack at all, so Slack delivers it again.
+  receiver.client.removeAllListeners('slack_event');
+  receiver.client.on('slack_event', (delivery: SocketDelivery) => {
+    let acked: { body: unknown } | null = null;
+    const event: ReceiverEvent = {
+      body: delivery.body,
+      ack: (body?: unknown) => {
+        acked ??= { body };
+        return Promise.resolve();
+      },
+      ...(delivery.retry_num === undefined ? {} : { retryNum: delivery.retry_num }),
+      ...(delivery.retry_reason === undefined ? {} : { retryReason: delivery.retry_reason }),
+    };
+    void app
+      .processEvent(event)
+      .then(
+        () => (acked ? delivery.ack(acked.body) : undefined),
+        (error: unknown) => {
+          if (!isEventNotProcessed(error)) onError(error);
+        },
+      )
+      // The socket closed before the ack could go: Slack redelivers what it can.
+      .catch(onError);
+  });
+  return {
+    app,
+    receiver,
+    commands,
+    events,
+    start: async () => {
+      try {
+        await receiver.client.start();
+      } catch (error) {
+        // Never retry forever here: a refused token or no route to Slack stops the start.
+        await receiver.client.disconnect();
+        throw socketStartError(error);
+      }
+    },
+    // Bolt's receiver.stop() does not wait for the close handshake.
+    stop: () => receiver.client.disconnect(),
   };
-  return { app, receiver, requestListener, commands, events };
+}
+
+function socketStartError(error: unknown): AppError {
+  const reason =
+    typeof error === 'object' && error !== null && 'data' in error
+      ? String((error as { data?: { error?: unknown } }).data?.error ?? '')
+      : '';
+  const refused = ['not_authed', 'invalid_auth', 'account_inactive', 'team_disabled'].includes(
+    reason,
+  );
+  return new AppError(
+    refused ? 'slack.auth' : 'slack.unavailable',
+    refused
+      ? `Slack refused SLACK_APP_TOKEN (${reason}): Socket Mode did not start`
+      : `Socket Mode could not connect to Slack (${reason || (error instanceof Error ? error.message : String(error))})`,
+    { cause: error, retryable: !refused },
+  );
+}
+
+/** Fails closed: Socket Mode needs an app-level token (xapp-…) and the bot token. */
+export function socketModeSecrets(
+  appToken: string | undefined,
+  botToken: string | undefined,
+): { appToken: string; botToken: string } {
+  const problems = [
+    ...(blank(appToken)
+      ? ['SLACK_APP_TOKEN is missing or empty']
+      : appToken!.trim().startsWith('xapp-')
+        ? []
+        : ['SLACK_APP_TOKEN is not an app-level token (xapp-…)']),
+    ...(blank(botToken) ? ['SLACK_BOT_TOKEN is missing or empty'] : []),
+  ];
+  if (problems.length > 0 || appToken === undefined || botToken === undefined) {
+    throw new AppError('config.missing', `${problems.join('; ')}: Socket Mode will not start`);
+  }
+  return { appToken: appToken.trim(), botToken };
 }
 
 /** Missing header: Bolt's verification rejects it (ssl_check aside); present: |now − ts| ≤ 300 s. */

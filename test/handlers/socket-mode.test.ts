@@ -1,0 +1,339 @@
+import nock from 'nock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  createSlackApp,
+  createSocketModeApp,
+  type ListenerDeps,
+  type SocketModeSlackApp,
+} from '../../handlers/app.js';
+import { MemoryDedupeStore } from '../../src/adapters/memory/memory-dedupe.js';
+import { SlackWebChat } from '../../src/adapters/slack/web-chat.js';
+import type { CostQuery, MeAnswer, QueryAnswer } from '../../src/app/answer-query.js';
+import { AppError } from '../../src/errors.js';
+import {
+  blockText,
+  commandBody,
+  eventBody,
+  listen,
+  postSigned,
+  testSecret,
+  type Reply,
+} from '../helpers/slack.js';
+
+// Socket Mode for real, without Slack: nock answers apps.connections.open with the URL of a
+// WebSocket server run here (Slack's side of the socket: hello, envelopes, reading the acks), and
+// the app connects to it with @slack/socket-mode's own WebSocket client.
+
+const appToken = 'xapp-1-A0001-test';
+const api = 'https://slack.com';
+const viewer = 'U0VIEWER';
+
+/** Slack's end of the socket. */
+class FakeSlack {
+  readonly sockets: WebSocket[] = [];
+  readonly received: { envelope_id: string; payload: unknown }[] = [];
+  readonly closes: number[] = [];
+  private waiters: (() => void)[] = [];
+
+  private constructor(readonly server: WebSocketServer) {
+    server.on('connection', (socket) => {
+      this.sockets.push(socket);
+      socket.on('message', (data: Buffer) => {
+        this.received.push(JSON.parse(data.toString('utf8')) as FakeSlack['received'][number]);
+        this.wake();
+      });
+      socket.on('close', (code) => {
+        this.closes.push(code);
+        this.wake();
+      });
+      socket.send(
+        JSON.stringify({
+          type: 'hello',
+          num_connections: 1,
+          debug_info: { host: 'applink-test', build_number: 1, approximate_connection_time: 18060 },
+          connection_info: { app_id: 'A0001' },
+        }),
+      );
+    });
+  }
+
+  static async start(): Promise<FakeSlack> {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => server.once('listening', resolve));
+    return new FakeSlack(server);
+  }
+
+  get url(): string {
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
+    return `ws://127.0.0.1:${address.port}/`;
+  }
+
+  send(envelope: Record<string, unknown>): void {
+    const socket = this.sockets.at(-1);
+    if (!socket) throw new Error('nobody connected');
+    socket.send(JSON.stringify(envelope));
+  }
+
+  /** The ack for one envelope, waiting for it. */
+  async ackOf(envelopeId: string, timeoutMs = 5000): Promise<{ payload: unknown }> {
+    await this.until(() => this.received.some((m) => m.envelope_id === envelopeId), timeoutMs);
+    return this.received.find((m) => m.envelope_id === envelopeId)!;
+  }
+
+  async until(done: () => boolean, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error('timed out waiting on the fake Slack socket');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  private wake(): void {
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.terminate();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+const meAnswer = (email: string): MeAnswer => ({
+  kind: 'me',
+  email,
+  period: '30d',
+  window: { start: new Date('2026-10-29T00:00:00Z'), end: new Date('2026-11-28T00:00:00Z') },
+  row: { key: email, onDemandUsd: 120.5, capacityUsd: 0, slotHours: 0, jobs: 42 },
+  rank: 3,
+  users: 10,
+  totalUsd: 1205,
+});
+
+let fake: FakeSlack;
+let errors: unknown[];
+let dedupe: MemoryDedupeStore;
+let answered: CostQuery[];
+let running: SocketModeSlackApp | undefined;
+
+function listenerDeps(): ListenerDeps {
+  return {
+    chat: new SlackWebChat('xoxb-test', { retryConfig: { retries: 0 } }),
+    answer: (q): Promise<QueryAnswer> => {
+      answered.push(q);
+      return q.kind === 'me'
+        ? Promise.resolve(meAnswer(q.email))
+        : Promise.reject(new Error('not in this test'));
+    },
+    onError: (error) => errors.push(error),
+    events: { dedupe, clock: { now: () => new Date('2026-11-28T12:00:00Z') } },
+  };
+}
+
+function connectionsOpen(reply: Record<string, unknown> = { ok: true }): nock.Scope {
+  return nock(api, { reqheaders: { authorization: `Bearer ${appToken}` } })
+    .post('/api/apps.connections.open')
+    .reply(200, { ...reply, ...(reply.ok ? { url: fake.url } : {}) });
+}
+
+async function connect(): Promise<SocketModeSlackApp> {
+  const opened = connectionsOpen();
+  running = createSocketModeApp({ appToken, botToken: 'xoxb-test', ...listenerDeps() });
+  await running.start();
+  expect(opened.isDone()).toBe(true);
+  expect(fake.sockets).toHaveLength(1);
+  return running;
+}
+
+const slashCommand = (envelopeId: string, text: string) => ({
+  envelope_id: envelopeId,
+  type: 'slash_commands',
+  accepts_response_payload: true,
+  payload: {
+    ...Object.fromEntries(new URLSearchParams(commandBody(text))),
+    is_enterprise_install: 'false',
+  },
+});
+
+const homeOpened = (envelopeId: string, retry = 0) => ({
+  envelope_id: envelopeId,
+  type: 'events_api',
+  accepts_response_payload: false,
+  retry_attempt: retry,
+  retry_reason: retry === 0 ? '' : 'timeout',
+  payload: JSON.parse(
+    eventBody({
+      type: 'app_home_opened',
+      user: viewer,
+      channel: 'D0VIEWER',
+      tab: 'home',
+      event_ts: '1764331200.000100',
+    }),
+  ) as Record<string, unknown>,
+});
+
+function usersInfo(): nock.Scope {
+  return nock(api)
+    .persist()
+    .post('/api/users.info')
+    .reply(200, { ok: true, user: { id: viewer, profile: { email: 'viewer@acme.example' } } });
+}
+
+function viewsPublish(status = 200): { scope: nock.Scope; views: { user_id: string }[] } {
+  const views: { user_id: string }[] = [];
+  const scope = nock(api)
+    .post('/api/views.publish')
+    .reply(status, status === 200 ? { ok: true } : 'down');
+  scope.on('request', (_req: unknown, _i: unknown, raw: string) => {
+    if (status === 200) views.push({ user_id: new URLSearchParams(raw).get('user_id') ?? '' });
+  });
+  return { scope, views };
+}
+
+beforeEach(async () => {
+  errors = [];
+  answered = [];
+  dedupe = new MemoryDedupeStore();
+  nock.disableNetConnect();
+  // The loopback WebSocket (and the HTTP receiver compared against) are real connections.
+  nock.enableNetConnect(/^127\.0\.0\.1/);
+  fake = await FakeSlack.start();
+});
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+  await fake.close();
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+describe('Socket Mode: the same listeners over a WebSocket', () => {
+  it('answers /bqcost help in the ack, exactly as the HTTP receiver answers it', async () => {
+    const app = await connect();
+    fake.send(slashCommand('env-cmd-1', 'help'));
+    const ack = await fake.ackOf('env-cmd-1');
+    const reply = ack.payload as Reply;
+    for (const sub of ['help', 'summary', 'top users', 'recs', 'anomalies'])
+      expect(blockText(reply)).toContain(`/bqcost ${sub}`);
+
+    // The HTTP path, same deps: the same body comes back as the HTTP response.
+    const secret = testSecret();
+    const http = createSlackApp({
+      signingSecret: secret,
+      botToken: 'xoxb-test',
+      ...listenerDeps(),
+    });
+    const receiver = await listen(http.requestListener);
+    try {
+      const res = await postSigned(receiver.url, commandBody('help'), { secret });
+      expect(res.status).toBe(200);
+      expect(reply).toEqual(res.json);
+    } finally {
+      await receiver.close();
+    }
+    expect(app.commands).toEqual(http.commands);
+    expect(app.events).toEqual(http.events);
+    expect(errors).toEqual([]);
+  });
+
+  it('app_home_opened: publishes the home tab, acks the envelope, once per event_id', async () => {
+    await connect();
+    usersInfo();
+    const { scope, views } = viewsPublish();
+    fake.send(homeOpened('env-ev-1'));
+    const ack = await fake.ackOf('env-ev-1');
+    expect(ack.payload).toEqual({});
+    expect(scope.isDone()).toBe(true);
+    expect(views).toEqual([{ user_id: viewer }]);
+    expect(answered).toEqual([{ kind: 'me', email: 'viewer@acme.example', period: '30d' }]);
+    expect(dedupe.marks.has('Ev0001')).toBe(true);
+
+    // Slack redelivers the same event_id: acked, nothing published again (no interceptor left).
+    fake.send(homeOpened('env-ev-2', 1));
+    await fake.ackOf('env-ev-2');
+    expect(views).toHaveLength(1);
+    expect(errors).toEqual([]);
+  });
+
+  it('a delivery that failed retryably is not acked (Slack redelivers); the redelivery is', async () => {
+    await connect();
+    usersInfo();
+    const failing = viewsPublish(500);
+    fake.send(homeOpened('env-ev-1'));
+    await fake.until(() => errors.length > 0);
+    expect(failing.scope.isDone()).toBe(true);
+    expect(errors).toEqual([expect.objectContaining({ code: 'slack.http_error' })]);
+    expect(dedupe.marks.has('Ev0001')).toBe(false);
+
+    const { views } = viewsPublish();
+    fake.send(homeOpened('env-ev-2', 1));
+    await fake.ackOf('env-ev-2');
+    expect(views).toHaveLength(1);
+    expect(dedupe.marks.has('Ev0001')).toBe(true);
+    // Envelopes on one socket are handled in order: env-ev-1 would have been acked by now.
+    expect(fake.received.map((m) => m.envelope_id)).toEqual(['env-ev-2']);
+  });
+
+  it('stop() closes the socket with a normal closure and waits for it', async () => {
+    const app = await connect();
+    await app.stop();
+    running = undefined;
+    await fake.until(() => fake.closes.length === 1);
+    expect(fake.closes).toEqual([1000]);
+    // Stopped on purpose: no new connection is asked for (no interceptor would answer it).
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(fake.sockets).toHaveLength(1);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+});
+
+describe('Socket Mode fails closed', () => {
+  it.each([
+    [undefined, 'SLACK_APP_TOKEN is missing or empty'],
+    ['  ', 'SLACK_APP_TOKEN is missing or empty'],
+    ['xoxb-not-an-app-token', 'SLACK_APP_TOKEN is not an app-level token (xapp-…)'],
+  ])('app token %j is refused before any connection', (token, message) => {
+    const open = connectionsOpen();
+    const build = () =>
+      createSocketModeApp({ appToken: token, botToken: 'xoxb-test', ...listenerDeps() });
+    expect(build).toThrow(AppError);
+    expect(build).toThrow(message);
+    expect(open.isDone()).toBe(false);
+  });
+
+  it('a missing bot token is named too', () => {
+    expect(() => createSocketModeApp({ appToken: '', botToken: '', ...listenerDeps() })).toThrow(
+      'SLACK_APP_TOKEN is missing or empty; SLACK_BOT_TOKEN is missing or empty: Socket Mode will not start',
+    );
+  });
+
+  it('Slack refusing the app token stops the start, naming SLACK_APP_TOKEN (no retry)', async () => {
+    const open = connectionsOpen({ ok: false, error: 'invalid_auth' });
+    const app = createSocketModeApp({ appToken, botToken: 'xoxb-test', ...listenerDeps() });
+    const started = app.start();
+    await expect(started).rejects.toThrow(
+      'Slack refused SLACK_APP_TOKEN (invalid_auth): Socket Mode did not start',
+    );
+    await expect(started).rejects.toMatchObject({ code: 'slack.auth', retryable: false });
+    expect(open.isDone()).toBe(true);
+    expect(fake.sockets).toHaveLength(0);
+  });
+
+  it('Slack unavailable: three bounded attempts, then a retryable error', async () => {
+    const open = nock(api).post('/api/apps.connections.open').times(3).reply(503, 'down');
+    const app = createSocketModeApp({ appToken, botToken: 'xoxb-test', ...listenerDeps() });
+    await expect(app.start()).rejects.toMatchObject({
+      code: 'slack.unavailable',
+      retryable: true,
+    });
+    expect(open.isDone()).toBe(true);
+    expect(fake.sockets).toHaveLength(0);
+  }, 15_000);
+});
