@@ -30,6 +30,8 @@ const envSchema = z.object({
   // Optional here so the CLI runs without Slack; handlers/app.ts refuses to start without them.
   SLACK_SIGNING_SECRET: z.string().optional(),
   SLACK_BOT_TOKEN: z.string().optional(),
+  /** App-level token (xapp-…): the local stack talks to Slack over Socket Mode instead of HTTP. */
+  SLACK_APP_TOKEN: z.string().optional(),
   /** Owner routing rules (JSON; config/routing.example.json). */
   BQCOST_ROUTING_FILE: z.string().min(1).optional(),
   /** The same rules inline (deployed functions: Terraform passes the file's text); wins over the file. */

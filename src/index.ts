@@ -41,7 +41,12 @@ async function deployedRuntime(): Promise<Runtime> {
   const config = loadConfig();
   const logger = createLogger({
     level: config.BQCOST_LOG_LEVEL,
-    secrets: [config.SLACK_BOT_TOKEN, config.SLACK_SIGNING_SECRET, config.PAGERDUTY_ROUTING_KEY],
+    secrets: [
+      config.SLACK_BOT_TOKEN,
+      config.SLACK_SIGNING_SECRET,
+      config.SLACK_APP_TOKEN,
+      config.PAGERDUTY_ROUTING_KEY,
+    ],
     ...(config.GOOGLE_CLOUD_PROJECT ? { projectId: config.GOOGLE_CLOUD_PROJECT } : {}),
   });
   // The Slack function has 3 s in all: a publish must not wait long.

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { analyzers } from '../analyzers/index.js';
-import { createSlackApp, type SlackApp } from '../handlers/app.js';
+import {
+  createSlackApp,
+  createSocketModeApp,
+  type ListenerDeps,
+  type SlackApp,
+  type SocketModeSlackApp,
+} from '../handlers/app.js';
 import { anomalyAlertMessage } from '../handlers/blocks/anomaly-alert.js';
 import { renderAnswer } from '../handlers/commands/bqcost.js';
 import { digestMessage } from '../handlers/blocks/digest.js';
@@ -122,6 +128,8 @@ export interface Runtime {
   escalation: EscalationDeps;
   /** The Bolt app (needs SLACK_SIGNING_SECRET; the bot token is only for Slack's Web API). */
   slackApp(options?: { signingSecret?: string; botToken?: string }): SlackApp;
+  /** The same listeners over Socket Mode (SLACK_APP_TOKEN, xapp-…): no public URL; local runs. */
+  socketModeApp(options?: { appToken?: string; botToken?: string }): SocketModeSlackApp;
   close(): Promise<void>;
 }
 
@@ -132,7 +140,12 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     options.logger ??
     createLogger({
       level: config.BQCOST_LOG_LEVEL,
-      secrets: [config.SLACK_BOT_TOKEN, config.SLACK_SIGNING_SECRET, config.PAGERDUTY_ROUTING_KEY],
+      secrets: [
+        config.SLACK_BOT_TOKEN,
+        config.SLACK_SIGNING_SECRET,
+        config.SLACK_APP_TOKEN,
+        config.PAGERDUTY_ROUTING_KEY,
+      ],
       ...(config.GOOGLE_CLOUD_PROJECT ? { projectId: config.GOOGLE_CLOUD_PROJECT } : {}),
     });
   const pricing = loadPricing(config.BQCOST_REGION, config.BQCOST_PRICING_FILE);
@@ -361,6 +374,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   };
 
   let slack: SlackApp | undefined;
+  let socket: SocketModeSlackApp | undefined;
   return {
     config,
     logger,
@@ -379,38 +393,52 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       slack ??= createSlackApp({
         signingSecret: secrets.signingSecret ?? config.SLACK_SIGNING_SECRET,
         botToken: secrets.botToken ?? config.SLACK_BOT_TOKEN,
-        chat,
-        answer: (query) => answerQuery(answerDeps, query),
-        ...(options.answerBudgetMs === undefined ? {} : { answerBudgetMs: options.answerBudgetMs }),
-        ...(options.deferSlowAnswers
-          ? {
-              deferAnswer: (query: CostQuery, responseUrl: string) =>
-                bus.publish(topics.notifications, {
-                  v: 1,
-                  type: 'command.answer',
-                  // One hand-over per question; a double submit asks twice, answers twice.
-                  key: `answer:${randomUUID()}`,
-                  publishedAt: clock.now().toISOString(),
-                  query,
-                  responseUrl,
-                }),
-            }
-          : {}),
-        onError: (error) => logger.error({ err: error }, 'slack listener failed'),
-        recommendations: {
-          store: stores.recommendations,
-          ledger: stores.ledger,
-          admins: config.BQCOST_ADMINS,
-          clock,
-          audit: (entry) => logger.warn({ audit: entry }, 'slack: action refused'),
-        },
-        events: { dedupe: stores.dedupe, clock },
-        alerts: { escalation },
+        ...listenerDeps(),
       });
       return slack;
     },
+    socketModeApp(secrets = {}) {
+      socket ??= createSocketModeApp({
+        appToken: secrets.appToken ?? config.SLACK_APP_TOKEN,
+        botToken: secrets.botToken ?? config.SLACK_BOT_TOKEN,
+        ...listenerDeps(),
+      });
+      return socket;
+    },
     close,
   };
+
+  function listenerDeps(): ListenerDeps {
+    return {
+      chat,
+      answer: (query) => answerQuery(answerDeps, query),
+      ...(options.answerBudgetMs === undefined ? {} : { answerBudgetMs: options.answerBudgetMs }),
+      ...(options.deferSlowAnswers
+        ? {
+            deferAnswer: (query: CostQuery, responseUrl: string) =>
+              bus.publish(topics.notifications, {
+                v: 1,
+                type: 'command.answer',
+                // One hand-over per question; a double submit asks twice, answers twice.
+                key: `answer:${randomUUID()}`,
+                publishedAt: clock.now().toISOString(),
+                query,
+                responseUrl,
+              }),
+          }
+        : {}),
+      onError: (error) => logger.error({ err: error }, 'slack listener failed'),
+      recommendations: {
+        store: stores.recommendations,
+        ledger: stores.ledger,
+        admins: config.BQCOST_ADMINS,
+        clock,
+        audit: (entry) => logger.warn({ audit: entry }, 'slack: action refused'),
+      },
+      events: { dedupe: stores.dedupe, clock },
+      alerts: { escalation },
+    };
+  }
 }
 
 /**

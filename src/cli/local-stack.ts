@@ -19,6 +19,7 @@ import { createLogger } from '../logger.js';
 import type { Bus, Subscriber, Subscription } from '../ports/bus.js';
 import type { Chat } from '../ports/chat.js';
 import { createRuntime, type Runtime } from '../runtime.js';
+import type { SocketModeSlackApp } from '../../handlers/app.js';
 
 // `npm start`: the deployed system's loop on one machine. The same handlers and use cases as the
 // Cloud Functions (src/runtime.ts) over the in-process bus (or the Pub/Sub emulator when
@@ -51,8 +52,10 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   runtime: Runtime;
-  /** http://localhost:<port>/slack/events when serving. */
+  /** http://localhost:<port>/slack/events when serving over HTTP. */
   url: string | null;
+  /** Serving over Socket Mode (SLACK_APP_TOKEN): connected to Slack, no local URL. */
+  socketMode: boolean;
   signingSecret: string;
   transcriptFile: string | null;
   close(): Promise<void>;
@@ -76,7 +79,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const logger = createLogger({
     level: config.BQCOST_LOG_LEVEL,
     destination: logStream,
-    secrets: [config.SLACK_BOT_TOKEN, config.SLACK_SIGNING_SECRET, config.PAGERDUTY_ROUTING_KEY],
+    secrets: [
+      config.SLACK_BOT_TOKEN,
+      config.SLACK_SIGNING_SECRET,
+      config.SLACK_APP_TOKEN,
+      config.PAGERDUTY_ROUTING_KEY,
+    ],
   });
 
   const slackConfigured = Boolean(config.SLACK_BOT_TOKEN);
@@ -115,6 +123,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     duckdb: options.warehouse,
     ...(pager === undefined ? {} : { pager }),
   });
+  // Socket Mode is chosen by setting SLACK_APP_TOKEN (even blank: that fails closed rather than
+  // falling back to HTTP); its tokens are checked now, before the loop runs.
+  let socketApp: SocketModeSlackApp | null = null;
+  if (options.serve && config.SLACK_APP_TOKEN !== undefined) {
+    try {
+      socketApp = runtime.socketModeApp();
+    } catch (error) {
+      await runtime.close();
+      throw error;
+    }
+  }
 
   const tracker = new Tracker();
   const subscriber: Subscriber = bus;
@@ -184,7 +203,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const signingSecret = config.SLACK_SIGNING_SECRET ?? localSigningSecret(stateDir);
   let server: Server | null = null;
   let url: string | null = null;
-  if (options.serve) {
+  if (socketApp) {
+    try {
+      await socketApp.start();
+    } catch (error) {
+      await Promise.all(subscriptions.map((s) => s.close()));
+      await runtime.close();
+      throw error;
+    }
+    write('\nSlack: connected over Socket Mode (SLACK_APP_TOKEN); no public URL needed.\n');
+  } else if (options.serve) {
     const app = runtime.slackApp({
       signingSecret,
       // The transcript chat never calls Slack; Bolt only needs a non-empty token to start.
@@ -202,9 +230,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   return {
     runtime,
     url,
+    socketMode: socketApp !== null,
     signingSecret,
     transcriptFile,
     close: async () => {
+      if (socketApp) await socketApp.stop();
       if (server) {
         const closing = server;
         await new Promise<void>((resolve) => closing.close(() => resolve()));

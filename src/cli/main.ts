@@ -387,13 +387,15 @@ async function start(argv: string[], config: Config): Promise<number> {
       ? `Slack output: the transcript above; Block Kit JSON in ${stack.transcriptFile}`
       : 'Slack output: posted to your workspace';
     process.stdout.write(`\n${where}. Logs: ${join(dirname(db), 'bqcost.log')}.\n`);
-    if (!stack.url) {
+    if (!stack.url && !stack.socketMode) {
       await stack.close();
       return 0;
     }
     process.stdout.write(
-      `Slack receiver: ${stack.url} (signed with ${config.SLACK_SIGNING_SECRET ? 'SLACK_SIGNING_SECRET' : `the local secret in ${join(dirname(db), 'local-signing-secret')}`}).\n` +
-        `Try: npx bqcost slack "summary 7d"   ·   Ctrl-C stops everything.\n`,
+      stack.url
+        ? `Slack receiver: ${stack.url} (signed with ${config.SLACK_SIGNING_SECRET ? 'SLACK_SIGNING_SECRET' : `the local secret in ${join(dirname(db), 'local-signing-secret')}`}).\n` +
+            `Try: npx bqcost slack "summary 7d"   ·   Ctrl-C stops everything.\n`
+        : 'Try /bqcost help in your workspace   ·   Ctrl-C stops everything.\n',
     );
     await new Promise<void>((resolveStop) => {
       const stop = () => resolveStop();

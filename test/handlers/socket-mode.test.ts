@@ -1,6 +1,5 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WebSocketServer, type WebSocket } from 'ws';
 import {
   createSlackApp,
   createSocketModeApp,
@@ -20,6 +19,7 @@ import {
   testSecret,
   type Reply,
 } from '../helpers/slack.js';
+import { FakeSlackSocket as FakeSlack } from '../helpers/slack-socket.js';
 
 // Socket Mode for real, without Slack: nock answers apps.connections.open with the URL of a
 // WebSocket server run here (Slack's side of the socket: hello, envelopes, reading the acks), and
@@ -28,83 +28,6 @@ import {
 const appToken = 'xapp-1-A0001-test';
 const api = 'https://slack.com';
 const viewer = 'U0VIEWER';
-
-/** Slack's end of the socket. */
-class FakeSlack {
-  readonly sockets: WebSocket[] = [];
-  readonly received: { envelope_id: string; payload: unknown }[] = [];
-  readonly closes: number[] = [];
-  private waiters: (() => void)[] = [];
-
-  private constructor(readonly server: WebSocketServer) {
-    server.on('connection', (socket) => {
-      this.sockets.push(socket);
-      socket.on('message', (data: Buffer) => {
-        this.received.push(JSON.parse(data.toString('utf8')) as FakeSlack['received'][number]);
-        this.wake();
-      });
-      socket.on('close', (code) => {
-        this.closes.push(code);
-        this.wake();
-      });
-      socket.send(
-        JSON.stringify({
-          type: 'hello',
-          num_connections: 1,
-          debug_info: { host: 'applink-test', build_number: 1, approximate_connection_time: 18060 },
-          connection_info: { app_id: 'A0001' },
-        }),
-      );
-    });
-  }
-
-  static async start(): Promise<FakeSlack> {
-    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise<void>((resolve) => server.once('listening', resolve));
-    return new FakeSlack(server);
-  }
-
-  get url(): string {
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
-    return `ws://127.0.0.1:${address.port}/`;
-  }
-
-  send(envelope: Record<string, unknown>): void {
-    const socket = this.sockets.at(-1);
-    if (!socket) throw new Error('nobody connected');
-    socket.send(JSON.stringify(envelope));
-  }
-
-  /** The ack for one envelope, waiting for it. */
-  async ackOf(envelopeId: string, timeoutMs = 5000): Promise<{ payload: unknown }> {
-    await this.until(() => this.received.some((m) => m.envelope_id === envelopeId), timeoutMs);
-    return this.received.find((m) => m.envelope_id === envelopeId)!;
-  }
-
-  async until(done: () => boolean, timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!done()) {
-      if (Date.now() > deadline) throw new Error('timed out waiting on the fake Slack socket');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 50);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-
-  private wake(): void {
-    for (const wake of this.waiters.splice(0)) wake();
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.terminate();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 const meAnswer = (email: string): MeAnswer => ({
   kind: 'me',
