@@ -130,3 +130,16 @@ export async function startPubSubEmulator(): Promise<PubSubEmulator> {
   }
   return { host, projectId, stop };
 }
+
+/** Polls until `check` holds (deliveries from the emulator arrive asynchronously). */
+export async function waitFor(
+  check: () => boolean,
+  timeoutMs = 15_000,
+  intervalMs = 50,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

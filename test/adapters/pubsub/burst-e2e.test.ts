@@ -24,6 +24,7 @@ import {
   emulatorMissing,
   startPubSubEmulator,
   type PubSubEmulator,
+  waitFor,
 } from '../../helpers/pubsub-emulator.js';
 
 const topic = topics.notifications;
@@ -43,14 +44,6 @@ const retryAfterSeconds = 1;
 const arrivalJitterMs = 50;
 
 const ids = Array.from({ length: cards }, (_, i) => `rec-${String(i).padStart(3, '0')}`);
-
-async function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 interface Arrival {
   at: number;

@@ -23,6 +23,7 @@ import {
   emulatorMissing,
   startPubSubEmulator,
   type PubSubEmulator,
+  waitFor,
 } from '../../helpers/pubsub-emulator.js';
 
 const topic = topics.notifications;
@@ -36,14 +37,6 @@ const notification = (key: string): NotificationMessage => ({
   runId: 'run-42',
   recommendationIds: ['rec-a', 'rec-b', 'rec-dismissed'],
 });
-
-async function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const suite = emulatorAvailable ? describe : describe.skip;
 

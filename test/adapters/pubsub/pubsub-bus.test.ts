@@ -17,6 +17,7 @@ import {
   emulatorMissing,
   startPubSubEmulator,
   type PubSubEmulator,
+  waitFor,
 } from '../../helpers/pubsub-emulator.js';
 
 const topic = topics.digestTicks;
@@ -27,14 +28,6 @@ const tick = (key: string, day = '2026-11-27'): DigestTick => ({
   publishedAt: new Date().toISOString(),
   day,
 });
-
-async function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const suite = emulatorAvailable ? describe : describe.skip;
 
