@@ -203,6 +203,8 @@ export interface SocketModeAppDeps extends ListenerDeps {
   botToken: string | undefined;
   /** Reconnect when a connection drops (Slack recycles them every few hours); default true. */
   autoReconnect?: boolean;
+  /** How long start() waits for Slack's hello before giving up; 30 s. */
+  connectTimeoutMs?: number;
 }
 
 /** What @slack/socket-mode emits as `slack_event` for each envelope. */
@@ -282,12 +284,24 @@ export function createSocketModeApp(deps: SocketModeAppDeps): SocketModeSlackApp
     commands,
     events,
     start: async () => {
+      // The client reconnects after a failed WebSocket without end; a start that never hears
+      // hello gives up instead of hanging.
+      const timeoutMs = deps.connectTimeoutMs ?? 30_000;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no hello from Slack within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      });
       try {
-        await receiver.client.start();
+        await Promise.race([receiver.client.start(), timeout]);
       } catch (error) {
         // Never retry forever here: a refused token or no route to Slack stops the start.
         await receiver.client.disconnect();
         throw socketStartError(error);
+      } finally {
+        clearTimeout(timer);
       }
     },
     // Bolt's receiver.stop() does not wait for the close handshake.

@@ -7,13 +7,17 @@ import {
   type SocketModeSlackApp,
 } from '../../handlers/app.js';
 import { MemoryDedupeStore } from '../../src/adapters/memory/memory-dedupe.js';
+import { MemoryRecommendationStore } from '../../src/adapters/memory/memory-recommendations.js';
 import { SlackWebChat } from '../../src/adapters/slack/web-chat.js';
 import type { CostQuery, MeAnswer, QueryAnswer } from '../../src/app/answer-query.js';
 import { AppError } from '../../src/errors.js';
+import { recommendationCardActions } from '../../src/slack-ids.js';
+import { MemoryLedger } from '../helpers/memory-ledger.js';
 import {
   blockText,
   commandBody,
   eventBody,
+  hookUrl,
   listen,
   postSigned,
   testSecret,
@@ -44,6 +48,26 @@ let fake: FakeSlack;
 let errors: unknown[];
 let dedupe: MemoryDedupeStore;
 let answered: CostQuery[];
+let ledger: MemoryLedger;
+let audit: Record<string, unknown>[];
+const owner = 'U0OWNER';
+const store = new MemoryRecommendationStore([
+  {
+    recommendation: {
+      id: 'rec_1',
+      kind: 'partition_table',
+      target: 'acme.sales.orders',
+      monthlySavingsUsd: 100,
+      confidence: 'high',
+      summary: 'Partition acme.sales.orders',
+      evidence: null,
+      fix: null,
+    },
+    teamId: 'T0001',
+    channelId: 'C0001',
+    ownerSlackIds: [owner],
+  },
+]);
 let running: SocketModeSlackApp | undefined;
 
 function listenerDeps(): ListenerDeps {
@@ -56,6 +80,13 @@ function listenerDeps(): ListenerDeps {
         : Promise.reject(new Error('not in this test'));
     },
     onError: (error) => errors.push(error),
+    recommendations: {
+      store,
+      ledger,
+      admins: [],
+      audit: (entry) => audit.push(entry),
+      sleep: () => Promise.resolve(),
+    },
     events: { dedupe, clock: { now: () => new Date('2026-11-28T12:00:00Z') } },
   };
 }
@@ -102,6 +133,40 @@ const homeOpened = (envelopeId: string, retry = 0) => ({
   ) as Record<string, unknown>,
 });
 
+/** A click on a card button, as Socket Mode delivers it (the payload Slack would form-post). */
+const cardClick = (envelopeId: string, actionId: string, user: string) => ({
+  envelope_id: envelopeId,
+  type: 'interactive',
+  accepts_response_payload: false,
+  payload: {
+    type: 'block_actions',
+    team: { id: 'T0001', domain: 'acme' },
+    user: { id: user, username: 'ana', team_id: 'T0001' },
+    api_app_id: 'A0001',
+    token: 'legacy-unused',
+    container: {
+      type: 'message',
+      message_ts: '1700000000.000100',
+      channel_id: 'C0001',
+      is_ephemeral: false,
+    },
+    trigger_id: '111.222.333',
+    channel: { id: 'C0001', name: 'data' },
+    message: { type: 'message', ts: '1700000000.000100', text: 'card' },
+    response_url: hookUrl,
+    actions: [
+      {
+        type: 'button',
+        action_id: actionId,
+        block_id: 'actions',
+        value: 'rec_1',
+        action_ts: '1700000001.000200',
+        text: { type: 'plain_text', text: 'Accept' },
+      },
+    ],
+  },
+});
+
 function usersInfo(): nock.Scope {
   return nock(api)
     .persist()
@@ -124,6 +189,8 @@ beforeEach(async () => {
   errors = [];
   answered = [];
   dedupe = new MemoryDedupeStore();
+  ledger = new MemoryLedger();
+  audit = [];
   nock.disableNetConnect();
   // The loopback WebSocket (and the HTTP receiver compared against) are real connections.
   nock.enableNetConnect(/^127\.0\.0\.1/);
@@ -204,6 +271,45 @@ describe('Socket Mode: the same listeners over a WebSocket', () => {
     expect(fake.received.map((m) => m.envelope_id)).toEqual(['env-ev-2']);
   });
 
+  it('a card click (interactive envelope): recorded once, card updated, acked', async () => {
+    await connect();
+    nock(api)
+      .persist()
+      .post('/api/users.info')
+      .reply(200, { ok: true, user: { id: owner, profile: { email: 'owner@acme.example' } } });
+    const update = nock(api).post('/api/chat.update').reply(200, { ok: true });
+    const ephemeral = nock(api).post('/api/chat.postEphemeral').reply(200, { ok: true });
+    fake.send(cardClick('env-click-1', recommendationCardActions.accept, owner));
+    const ack = await fake.ackOf('env-click-1');
+    expect(ack.payload).toEqual({});
+    expect(update.isDone() && ephemeral.isDone()).toBe(true);
+    expect(ledger.rows).toEqual([
+      expect.objectContaining({
+        recommendationId: 'rec_1',
+        action: 'accepted',
+        actorSlackId: owner,
+        actorEmail: 'owner@acme.example',
+      }),
+    ]);
+    expect(errors).toEqual([]);
+  });
+
+  it('a click by someone who may not act is refused and audited, nothing recorded', async () => {
+    await connect();
+    const ephemeral = nock(api).post('/api/chat.postEphemeral').reply(200, { ok: true });
+    fake.send(cardClick('env-click-2', recommendationCardActions.accept, 'U0STRANGER'));
+    await fake.ackOf('env-click-2');
+    await fake.until(() => ephemeral.isDone());
+    expect(ledger.rows).toEqual([]);
+    expect(audit).toEqual([
+      expect.objectContaining({
+        userId: 'U0STRANGER',
+        reason: 'not_allowed',
+        recommendationId: 'rec_1',
+      }),
+    ]);
+  });
+
   it('stop() closes the socket with a normal closure and waits for it', async () => {
     const app = await connect();
     await app.stop();
@@ -247,6 +353,27 @@ describe('Socket Mode fails closed', () => {
     await expect(started).rejects.toMatchObject({ code: 'slack.auth', retryable: false });
     expect(open.isDone()).toBe(true);
     expect(fake.sockets).toHaveLength(0);
+  });
+
+  it('no hello from Slack: start gives up after connectTimeoutMs and closes the socket', async () => {
+    await fake.close();
+    fake = await FakeSlack.start({ hello: false });
+    const open = connectionsOpen();
+    const app = createSocketModeApp({
+      appToken,
+      botToken: 'xoxb-test',
+      connectTimeoutMs: 300,
+      ...listenerDeps(),
+    });
+    await expect(app.start()).rejects.toMatchObject({
+      code: 'slack.unavailable',
+      retryable: true,
+      message: 'Socket Mode could not connect to Slack (no hello from Slack within 300 ms)',
+    });
+    expect(open.isDone()).toBe(true);
+    expect(fake.sockets).toHaveLength(1);
+    await fake.until(() => fake.closes.length === 1);
+    expect(fake.closes).toEqual([1000]);
   });
 
   it('Slack unavailable: three bounded attempts, then a retryable error', async () => {

@@ -9,7 +9,10 @@ export class FakeSlackSocket {
   readonly closes: number[] = [];
   private waiters: (() => void)[] = [];
 
-  private constructor(readonly server: WebSocketServer) {
+  private constructor(
+    readonly server: WebSocketServer,
+    hello: boolean,
+  ) {
     server.on('connection', (socket) => {
       this.sockets.push(socket);
       socket.on('message', (data: Buffer) => {
@@ -22,6 +25,7 @@ export class FakeSlackSocket {
         this.closes.push(code);
         this.wake();
       });
+      if (!hello) return;
       socket.send(
         JSON.stringify({
           type: 'hello',
@@ -33,10 +37,11 @@ export class FakeSlackSocket {
     });
   }
 
-  static async start(): Promise<FakeSlackSocket> {
+  /** `hello: false`: a server that accepts the connection and never greets. */
+  static async start(options: { hello?: boolean } = {}): Promise<FakeSlackSocket> {
     const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise<void>((resolve) => server.once('listening', resolve));
-    return new FakeSlackSocket(server);
+    return new FakeSlackSocket(server, options.hello ?? true);
   }
 
   get url(): string {
