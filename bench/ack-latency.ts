@@ -177,7 +177,7 @@ export async function benchAckLatency(): Promise<string[]> {
   let errors = 0;
   const slack = createSlackApp({
     signingSecret: secret,
-    botToken: 'xoxb-bench',
+    botToken: 'bench-bot-token',
     chat,
     answer: () => Promise.reject(new Error('unused')) as Promise<QueryAnswer>,
     onError: () => {

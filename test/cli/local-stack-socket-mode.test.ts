@@ -54,7 +54,7 @@ describe('the local stack over Socket Mode', () => {
     const open = nock('https://slack.com', { reqheaders: { authorization: `Bearer ${appToken}` } })
       .post('/api/apps.connections.open')
       .reply(200, { ok: true, url: fake.url });
-    stack = await start({ SLACK_BOT_TOKEN: 'xoxb-local', SLACK_APP_TOKEN: appToken });
+    stack = await start({ SLACK_BOT_TOKEN: 'local-bot-token', SLACK_APP_TOKEN: appToken });
     expect(open.isDone()).toBe(true);
     expect(stack.socketMode).toBe(true);
     expect(stack.url).toBeNull();
@@ -78,9 +78,12 @@ describe('the local stack over Socket Mode', () => {
   }, 60_000);
 
   it.each([
-    [{ SLACK_BOT_TOKEN: 'xoxb-local', SLACK_APP_TOKEN: '' }, 'SLACK_APP_TOKEN is missing or empty'],
     [
-      { SLACK_BOT_TOKEN: 'xoxb-local', SLACK_APP_TOKEN: 'xoxp-user-token' },
+      { SLACK_BOT_TOKEN: 'local-bot-token', SLACK_APP_TOKEN: '' },
+      'SLACK_APP_TOKEN is missing or empty',
+    ],
+    [
+      { SLACK_BOT_TOKEN: 'local-bot-token', SLACK_APP_TOKEN: 'user-token-not-an-app-token' },
       'SLACK_APP_TOKEN is not an app-level token',
     ],
     [{ SLACK_APP_TOKEN: appToken }, 'SLACK_BOT_TOKEN is missing or empty'],

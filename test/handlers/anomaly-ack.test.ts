@@ -55,7 +55,7 @@ async function start(): Promise<void> {
         ),
       save: () => Promise.resolve(),
     },
-    chat: new SlackWebChat('xoxb-test', { retryConfig: { retries: 0 } }),
+    chat: new SlackWebChat('test-bot-token', { retryConfig: { retries: 0 } }),
     pager: new PagerDutyPager(routingKey, { sleep: () => Promise.resolve() }),
     route: () => Promise.resolve({ channelId: teamChannel }),
     render: anomalyAlertMessage,
@@ -71,7 +71,7 @@ async function start(): Promise<void> {
   };
   const app = createSlackApp({
     signingSecret: secret,
-    botToken: 'xoxb-test',
+    botToken: 'test-bot-token',
     chat: escalation.chat,
     answer: () => Promise.reject(new Error('unused')) as Promise<QueryAnswer>,
     onError: (error) => errors.push(error),

@@ -72,8 +72,8 @@ async function start(
 ): Promise<void> {
   const app = createSlackApp({
     signingSecret: secret,
-    botToken: 'xoxb-test',
-    chat: new SlackWebChat('xoxb-test', { retryConfig: { retries: 0 } }),
+    botToken: 'test-bot-token',
+    chat: new SlackWebChat('test-bot-token', { retryConfig: { retries: 0 } }),
     answer:
       options.answer ??
       ((q) => {

@@ -88,8 +88,8 @@ beforeEach(async () => {
   nock.enableNetConnect(/^127\.0\.0\.1/);
   const app = createSlackApp({
     signingSecret: secret,
-    botToken: 'xoxb-test',
-    chat: new SlackWebChat('xoxb-test'),
+    botToken: 'test-bot-token',
+    chat: new SlackWebChat('test-bot-token'),
     answer: (query: CostQuery) => answerQuery(deps, query),
     onError: (error) => errors.push(error),
     answerBudgetMs: 10_000,

@@ -63,7 +63,7 @@ beforeAll(async () => {
   secret = testSecret();
   slack = createSlackApp({
     signingSecret: secret,
-    botToken: 'xoxb-test',
+    botToken: 'test-bot-token',
     chat: unusedChat,
     answer: () => Promise.reject(new Error('unused')) as Promise<QueryAnswer>,
     events: { dedupe: new MemoryDedupeStore() },

@@ -75,8 +75,8 @@ async function start(options: { admins?: string[]; emailBudgetMs?: number } = {}
   await receiver?.close();
   const app = createSlackApp({
     signingSecret: secret,
-    botToken: 'xoxb-test',
-    chat: new SlackWebChat('xoxb-test', { retryConfig: { retries: 0 } }),
+    botToken: 'test-bot-token',
+    chat: new SlackWebChat('test-bot-token', { retryConfig: { retries: 0 } }),
     answer: () => Promise.reject(new Error('unused')) as Promise<QueryAnswer>,
     onError: (error) => errors.push(error),
     recommendations: {

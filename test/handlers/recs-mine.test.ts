@@ -77,8 +77,8 @@ async function start(withStore: boolean): Promise<void> {
   } as unknown as AnswerQueryDeps;
   const app = createSlackApp({
     signingSecret: secret,
-    botToken: 'xoxb-test',
-    chat: new SlackWebChat('xoxb-test'),
+    botToken: 'test-bot-token',
+    chat: new SlackWebChat('test-bot-token'),
     answer: (query: CostQuery) => answerQuery(deps, query),
     onError: (error) => errors.push(error),
   });

@@ -71,8 +71,8 @@ let errors: unknown[];
 async function start(overrides: Partial<SlackAppDeps> = {}): Promise<void> {
   const app = createSlackApp({
     signingSecret: secret,
-    botToken: 'xoxb-test',
-    chat: new SlackWebChat('xoxb-test'),
+    botToken: 'test-bot-token',
+    chat: new SlackWebChat('test-bot-token'),
     answer: (query: CostQuery) => answerQuery(deps, query),
     onError: (error) => errors.push(error),
     ...overrides,
@@ -283,8 +283,8 @@ describe('start-up', () => {
     try {
       createSlackApp({
         signingSecret: 'secret',
-        botToken: 'xoxb-test',
-        chat: new SlackWebChat('xoxb-test'),
+        botToken: 'test-bot-token',
+        chat: new SlackWebChat('test-bot-token'),
         answer: () => Promise.reject(new Error('unused')),
         ...missing,
       });

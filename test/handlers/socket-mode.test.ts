@@ -72,7 +72,7 @@ let running: SocketModeSlackApp | undefined;
 
 function listenerDeps(): ListenerDeps {
   return {
-    chat: new SlackWebChat('xoxb-test', { retryConfig: { retries: 0 } }),
+    chat: new SlackWebChat('test-bot-token', { retryConfig: { retries: 0 } }),
     answer: (q): Promise<QueryAnswer> => {
       answered.push(q);
       return q.kind === 'me'
@@ -99,7 +99,7 @@ function connectionsOpen(reply: Record<string, unknown> = { ok: true }): nock.Sc
 
 async function connect(): Promise<SocketModeSlackApp> {
   const opened = connectionsOpen();
-  running = createSocketModeApp({ appToken, botToken: 'xoxb-test', ...listenerDeps() });
+  running = createSocketModeApp({ appToken, botToken: 'test-bot-token', ...listenerDeps() });
   await running.start();
   expect(opened.isDone()).toBe(true);
   expect(fake.sockets).toHaveLength(1);
@@ -217,7 +217,7 @@ describe('Socket Mode: the same listeners over a WebSocket', () => {
     const secret = testSecret();
     const http = createSlackApp({
       signingSecret: secret,
-      botToken: 'xoxb-test',
+      botToken: 'test-bot-token',
       ...listenerDeps(),
     });
     const receiver = await listen(http.requestListener);
@@ -327,11 +327,11 @@ describe('Socket Mode fails closed', () => {
   it.each([
     [undefined, 'SLACK_APP_TOKEN is missing or empty'],
     ['  ', 'SLACK_APP_TOKEN is missing or empty'],
-    ['xoxb-not-an-app-token', 'SLACK_APP_TOKEN is not an app-level token (xapp-…)'],
+    ['bot-token-not-an-app-token', 'SLACK_APP_TOKEN is not an app-level token (xapp-…)'],
   ])('app token %j is refused before any connection', (token, message) => {
     const open = connectionsOpen();
     const build = () =>
-      createSocketModeApp({ appToken: token, botToken: 'xoxb-test', ...listenerDeps() });
+      createSocketModeApp({ appToken: token, botToken: 'test-bot-token', ...listenerDeps() });
     expect(build).toThrow(AppError);
     expect(build).toThrow(message);
     expect(open.isDone()).toBe(false);
@@ -345,7 +345,7 @@ describe('Socket Mode fails closed', () => {
 
   it('Slack refusing the app token stops the start, naming SLACK_APP_TOKEN (no retry)', async () => {
     const open = connectionsOpen({ ok: false, error: 'invalid_auth' });
-    const app = createSocketModeApp({ appToken, botToken: 'xoxb-test', ...listenerDeps() });
+    const app = createSocketModeApp({ appToken, botToken: 'test-bot-token', ...listenerDeps() });
     const started = app.start();
     await expect(started).rejects.toThrow(
       'Slack refused SLACK_APP_TOKEN (invalid_auth): Socket Mode did not start',
@@ -361,7 +361,7 @@ describe('Socket Mode fails closed', () => {
     const open = connectionsOpen();
     const app = createSocketModeApp({
       appToken,
-      botToken: 'xoxb-test',
+      botToken: 'test-bot-token',
       connectTimeoutMs: 300,
       ...listenerDeps(),
     });
@@ -378,7 +378,7 @@ describe('Socket Mode fails closed', () => {
 
   it('Slack unavailable: three bounded attempts, then a retryable error', async () => {
     const open = nock(api).post('/api/apps.connections.open').times(3).reply(503, 'down');
-    const app = createSocketModeApp({ appToken, botToken: 'xoxb-test', ...listenerDeps() });
+    const app = createSocketModeApp({ appToken, botToken: 'test-bot-token', ...listenerDeps() });
     await expect(app.start()).rejects.toMatchObject({
       code: 'slack.unavailable',
       retryable: true,

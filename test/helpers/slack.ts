@@ -168,3 +168,12 @@ export function postEvent(
       : { headers: { 'x-slack-retry-num': String(retry), 'x-slack-retry-reason': 'http_error' } }),
   });
 }
+
+/**
+ * A value shaped like a Slack token (`xoxb-…`), for the tests of the code that must detect or
+ * scrub such values. Assembled at run time so the repository holds no string a secret scanner
+ * would take for a real token.
+ */
+export function tokenShaped(prefix: 'xoxb' | 'xoxp' | 'xapp', ...parts: string[]): string {
+  return [prefix, ...parts].join('-');
+}

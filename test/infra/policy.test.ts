@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tokenShaped } from '../helpers/slack.js';
 import { functions } from '../../src/domain/topology.js';
 import {
   infraRoot,
@@ -322,7 +323,7 @@ describe('the checks catch broken infrastructure', () => {
       }
       resource "google_cloudfunctions2_function" "f" {
         service_config {
-          environment_variables = { SLACK_BOT_TOKEN = "xoxb-1111111111-2222222222-abcdefabcdef" }
+          environment_variables = { SLACK_BOT_TOKEN = "${tokenShaped('xoxb', '1111111111', '2222222222', 'abcdefabcdef')}" }
         }
       }
       locals {

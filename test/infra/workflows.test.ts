@@ -3,6 +3,7 @@
 // then prod behind the `production` environment; Workload Identity Federation, no keys, no
 // inlined secrets, actions pinned to exact versions.
 import { describe, expect, it } from 'vitest';
+import { tokenShaped } from '../helpers/slack.js';
 import { parse } from 'yaml';
 import { readRepoFile } from './hcl.js';
 import { secretShapesIn } from './policies.js';
@@ -198,7 +199,7 @@ jobs:
       - uses: google-github-actions/auth@main
         with:
           credentials_json: \${{ secrets.GCP_KEY }}
-      - run: echo xoxb-1234567890-1234567890-abcdefabcdefabcd
+      - run: echo ${tokenShaped('xoxb', '1234567890', '1234567890', 'abcdefabcdefabcd')}
 `;
     const problems = workflowProblems(parse(text) as Workflow, text);
     expect(problems).toEqual(

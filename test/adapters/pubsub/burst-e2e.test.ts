@@ -28,7 +28,7 @@ import {
 } from '../../helpers/pubsub-emulator.js';
 
 const topic = topics.notifications;
-const token = 'xoxb-burst-test-token';
+const token = 'burst-bot-token';
 const channel = 'C0BURST';
 const cards = 100;
 const intervalMs = 25;

@@ -27,7 +27,7 @@ import {
 } from '../../helpers/pubsub-emulator.js';
 
 const topic = topics.notifications;
-const token = 'xoxb-e2e-test-token';
+const token = 'e2e-bot-token';
 
 const notification = (key: string): NotificationMessage => ({
   v: 1,

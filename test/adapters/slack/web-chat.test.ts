@@ -8,7 +8,7 @@ const message = { text: 'hi', blocks: [{ type: 'section', text: { type: 'mrkdwn'
 
 let slept: number[];
 function chat(options: ConstructorParameters<typeof SlackWebChat>[1] = {}): SlackWebChat {
-  return new SlackWebChat('xoxb-test', {
+  return new SlackWebChat('test-bot-token', {
     // Transport and 5xx retries without real waiting.
     retryConfig: { retries: 2, minTimeout: 1, maxTimeout: 1 },
     sleep: (ms) => {
@@ -41,7 +41,7 @@ afterEach(() => {
 describe('SlackWebChat (Web API)', () => {
   it('posts a message with the token, text and blocks', async () => {
     let sent: Record<string, unknown> = {};
-    const scope = nock(api, { reqheaders: { authorization: 'Bearer xoxb-test' } })
+    const scope = nock(api, { reqheaders: { authorization: 'Bearer test-bot-token' } })
       .post('/api/chat.postMessage', (body: Record<string, unknown>) => {
         sent = body;
         return true;
