@@ -9,6 +9,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 const externalHost = process.env.PUBSUB_EMULATOR_HOST;
 
@@ -142,4 +144,45 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error('timed out waiting');
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/**
+ * The suite's emulator: started before its tests, stopped after. Call inside a describe; the
+ * returned getter answers once `beforeAll` has run.
+ */
+export function useEmulator(): () => PubSubEmulator {
+  let emulator: PubSubEmulator | undefined;
+  beforeAll(async () => {
+    emulator = await startPubSubEmulator();
+  }, 60_000);
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+  return () => {
+    if (!emulator) throw new Error('the emulator is not started yet (use it inside a test)');
+    return emulator;
+  };
+}
+
+/**
+ * nock for a test that talks to the emulator: only loopback passes, every other request must be
+ * intercepted; the paths of unmatched ones are collected (expect them to stay empty). Undone
+ * after each test of the suite.
+ */
+export function loopbackOnlyNock(): string[] {
+  const unmatched: string[] = [];
+  nock.disableNetConnect();
+  nock.enableNetConnect(/^127\.0\.0\.1/);
+  nock.emitter.on('no match', (req: unknown) =>
+    unmatched.push(String((req as { path?: string }).path)),
+  );
+  return unmatched;
+}
+
+export function resetNockAfterEach(): void {
+  afterEach(() => {
+    nock.cleanAll();
+    nock.emitter.removeAllListeners('no match');
+    nock.enableNetConnect();
+  });
 }

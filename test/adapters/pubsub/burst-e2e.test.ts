@@ -5,7 +5,7 @@
 // Retry-After: 1. Every card must arrive exactly once, in order, spaced by the pacer's interval,
 // and the rate-limited one again only after the Retry-After.
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { recommendationCard } from '../../../handlers/blocks/recommendation-card.js';
 import { MemoryDedupeStore } from '../../../src/adapters/memory/memory-dedupe.js';
 import { MemoryRecommendationStore } from '../../../src/adapters/memory/memory-recommendations.js';
@@ -22,8 +22,9 @@ import { MemoryLedger } from '../../helpers/memory-ledger.js';
 import {
   emulatorAvailable,
   emulatorMissing,
-  startPubSubEmulator,
-  type PubSubEmulator,
+  loopbackOnlyNock,
+  resetNockAfterEach,
+  useEmulator,
   waitFor,
 } from '../../helpers/pubsub-emulator.js';
 
@@ -55,29 +56,16 @@ interface Arrival {
 const suite = emulatorAvailable ? describe : describe.skip;
 
 suite(`burst of cards end to end${emulatorAvailable ? '' : ` (${emulatorMissing})`}`, () => {
-  let emulator: PubSubEmulator;
+  const emulator = useEmulator();
   let bus: PubSubBus | undefined;
 
-  beforeAll(async () => {
-    emulator = await startPubSubEmulator();
-  }, 60_000);
-  afterAll(async () => {
-    await emulator?.stop();
-  });
   afterEach(async () => {
     await bus?.close();
-    nock.cleanAll();
-    nock.emitter.removeAllListeners('no match');
-    nock.enableNetConnect();
   });
+  resetNockAfterEach();
 
   it('100 cards to one channel: paced, in order, all posted once, a 429 honoured', async () => {
-    nock.disableNetConnect();
-    nock.enableNetConnect(/^127\.0\.0\.1/);
-    const unmatched: string[] = [];
-    nock.emitter.on('no match', (req: unknown) =>
-      unmatched.push(String((req as { path?: string }).path)),
-    );
+    const unmatched = loopbackOnlyNock();
 
     // Requests are matched in registration order: 50 accepted, one 429, then the rest (the
     // rate-limited card again, and the 49 after it). Each arrival is stamped as nock receives it.
@@ -141,7 +129,7 @@ suite(`burst of cards end to end${emulatorAvailable ? '' : ` (${emulatorMissing}
       renderCard: (input) => ({ text: input.recommendation.id, blocks: recommendationCard(input) }),
       clock: { now: () => new Date() },
     };
-    bus = new PubSubBus({ projectId: emulator.projectId, apiEndpoint: emulator.host, logger });
+    bus = new PubSubBus({ projectId: emulator().projectId, apiEndpoint: emulator().host, logger });
     await bus.ensure(topic, 'notifier');
     const messageDeps = { dedupe: new MemoryDedupeStore(), logger, maxDeliveryAttempts: 5 };
     bus.subscribe(topic, 'notifier', (delivery) =>

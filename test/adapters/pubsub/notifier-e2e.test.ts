@@ -2,7 +2,7 @@
 // notifier through the streaming-pull subscriber and handleMessage, and the cards leave through
 // the real Web API adapter (chat.postMessage answered by nock). Duplicate deliveries post once.
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { recommendationCard } from '../../../handlers/blocks/recommendation-card.js';
 import { MemoryDedupeStore } from '../../../src/adapters/memory/memory-dedupe.js';
 import { MemoryRecommendationStore } from '../../../src/adapters/memory/memory-recommendations.js';
@@ -21,8 +21,9 @@ import { MemoryLedger } from '../../helpers/memory-ledger.js';
 import {
   emulatorAvailable,
   emulatorMissing,
-  startPubSubEmulator,
-  type PubSubEmulator,
+  loopbackOnlyNock,
+  resetNockAfterEach,
+  useEmulator,
   waitFor,
 } from '../../helpers/pubsub-emulator.js';
 
@@ -41,29 +42,16 @@ const notification = (key: string): NotificationMessage => ({
 const suite = emulatorAvailable ? describe : describe.skip;
 
 suite(`notifier end to end${emulatorAvailable ? '' : ` (${emulatorMissing})`}`, () => {
-  let emulator: PubSubEmulator;
+  const emulator = useEmulator();
   let bus: PubSubBus;
 
-  beforeAll(async () => {
-    emulator = await startPubSubEmulator();
-  }, 60_000);
-  afterAll(async () => {
-    await emulator?.stop();
-  });
   afterEach(async () => {
     await bus?.close();
-    nock.cleanAll();
-    nock.emitter.removeAllListeners('no match');
-    nock.enableNetConnect();
   });
+  resetNockAfterEach();
 
   it('publish → subscriber → notify → chat.postMessage; duplicates post once', async () => {
-    nock.disableNetConnect();
-    nock.enableNetConnect(/^127\.0\.0\.1/);
-    const unmatched: string[] = [];
-    nock.emitter.on('no match', (req: unknown) =>
-      unmatched.push(String((req as { path?: string }).path)),
-    );
+    const unmatched = loopbackOnlyNock();
     const sent: Record<string, unknown>[] = [];
     const slack = nock('https://slack.com', { reqheaders: { authorization: `Bearer ${token}` } })
       .post('/api/chat.postMessage', (body: Record<string, unknown>) => {
@@ -98,8 +86,8 @@ suite(`notifier end to end${emulatorAvailable ? '' : ` (${emulatorMissing})`}`, 
       clock: { now: () => new Date() },
     };
     bus = new PubSubBus({
-      projectId: emulator.projectId,
-      apiEndpoint: emulator.host,
+      projectId: emulator().projectId,
+      apiEndpoint: emulator().host,
       logger,
     });
     await bus.ensure(topic, 'notifier');

@@ -1,6 +1,6 @@
 // Against the real Pub/Sub emulator (started for this file unless PUBSUB_EMULATOR_HOST is set).
 import type { Message } from '@google-cloud/pubsub';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryDedupeStore } from '../../../src/adapters/memory/memory-dedupe.js';
 import { handleMessage, type MessageHandler } from '../../../src/adapters/pubsub/handle-message.js';
 import {
@@ -15,8 +15,7 @@ import { createLogger } from '../../../src/logger.js';
 import {
   emulatorAvailable,
   emulatorMissing,
-  startPubSubEmulator,
-  type PubSubEmulator,
+  useEmulator,
   waitFor,
 } from '../../helpers/pubsub-emulator.js';
 
@@ -32,16 +31,10 @@ const tick = (key: string, day = '2026-11-27'): DigestTick => ({
 const suite = emulatorAvailable ? describe : describe.skip;
 
 suite(`PubSubBus on the emulator${emulatorAvailable ? '' : ` (${emulatorMissing})`}`, () => {
-  let emulator: PubSubEmulator;
+  const emulator = useEmulator();
   let projects = 0;
   const buses: PubSubBus[] = [];
 
-  beforeAll(async () => {
-    emulator = await startPubSubEmulator();
-  }, 60_000);
-  afterAll(async () => {
-    await emulator?.stop();
-  });
   afterEach(async () => {
     await Promise.all(buses.splice(0).map((b) => b.close()));
   });
@@ -53,8 +46,8 @@ suite(`PubSubBus on the emulator${emulatorAvailable ? '' : ` (${emulatorMissing}
       destination: { write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) },
     });
     const bus = new PubSubBus({
-      projectId: `${emulator.projectId}-${++projects}`,
-      apiEndpoint: emulator.host,
+      projectId: `${emulator().projectId}-${++projects}`,
+      apiEndpoint: emulator().host,
       logger,
     });
     buses.push(bus);
@@ -156,8 +149,8 @@ suite(`PubSubBus on the emulator${emulatorAvailable ? '' : ` (${emulatorMissing}
 
   it('refuses to publish an invalid message; publishing to a missing topic is a retryable error', async () => {
     const bus = new PubSubBus({
-      projectId: `${emulator.projectId}-${++projects}`,
-      apiEndpoint: emulator.host,
+      projectId: `${emulator().projectId}-${++projects}`,
+      apiEndpoint: emulator().host,
       logger: createLogger({ destination: { write: () => undefined } }),
       publishTimeoutMs: 3000,
     });
