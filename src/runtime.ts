@@ -36,7 +36,6 @@ import { DuckDbWarehouse } from './adapters/duckdb/duckdb-warehouse.js';
 import { PagerDutyPager } from './adapters/pagerduty/pagerduty-pager.js';
 import type { HandleMessageDeps, MessageHandler } from './adapters/pubsub/handle-message.js';
 import { SlackWebChat } from './adapters/slack/web-chat.js';
-import { GoogleSqlInspector } from './adapters/sql/googlesql-inspector.js';
 import { runAnalysisJob, type AnalysisJobDeps, type RouteResult } from './app/analysis-job.js';
 import { answerQuery, type CostQuery } from './app/answer-query.js';
 import {
@@ -57,6 +56,7 @@ import { AppError, badInput } from './errors.js';
 import type { PricingContext } from './domain/pricing.js';
 import type { RoutingConfig, RoutingTarget } from './domain/routing.js';
 import { topics, type TopicId } from './domain/topology.js';
+import { createInspector } from './cli/compose.js';
 import { loadPricing } from './cli/pricing.js';
 import { createLogger, countMetric, type Logger } from './logger.js';
 import type { AlertLog } from './ports/alerts.js';
@@ -184,7 +184,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const analysis: RunAnalysisDeps = {
     warehouse,
     pricing,
-    inspector: await GoogleSqlInspector.create(),
+    // One parser per process (WebAssembly): `bqcost start` has loaded it for the report already.
+    inspector: await createInspector(),
     analyzers,
   };
   const teamId = config.SLACK_TEAM_ID;

@@ -1,7 +1,7 @@
 import { GoogleSqlInspector } from '../adapters/sql/googlesql-inspector.js';
 import type { SqlInspector } from '../ports/sql-inspector.js';
 
-// Which adapter implements the SQL inspector port, for the CLI.
+// Which adapter implements the SQL inspector port, for the CLI and the runtime (src/runtime.ts).
 
 let inspector: Promise<SqlInspector> | undefined;
 
