@@ -96,6 +96,8 @@ export interface RuntimeOptions {
   clock?: { now(): Date };
   /** Escalation ticks may run on a different clock (the local demo fast-forwards it). */
   escalationClock?: { now(): Date };
+  /** Routing rules already read (the local stack needs them first); default: from config. */
+  routing?: RoutingConfig | null;
   /** Default: PagerDuty with PAGERDUTY_ROUTING_KEY, else none (paging skipped and logged). */
   pager?: Pager | null;
   /**
@@ -175,7 +177,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     },
   };
 
-  const routing = readRouting(config);
+  const routing = options.routing !== undefined ? options.routing : readRouting(config);
   const router = routing ? createOwnerRouter({ config: routing, chat }) : null;
   const pacer = createPacer({
     onRateLimited: (channel, retryAfterSeconds) =>
@@ -476,7 +478,8 @@ function scopeOnly(scope: string): {
   return { id: scope, scope, day: '1970-01-01', usd: 0, expectedUsd: 0, severity: 'low' };
 }
 
-function readRouting(config: Config): RoutingConfig | null {
+/** The owner routing rules from BQCOST_ROUTING_JSON or BQCOST_ROUTING_FILE; null: none. */
+export function readRouting(config: Config): RoutingConfig | null {
   if (config.BQCOST_ROUTING_JSON) {
     return routingConfigFrom(config.BQCOST_ROUTING_JSON, 'BQCOST_ROUTING_JSON');
   }

@@ -13,12 +13,12 @@ import { TranscriptChat } from '../adapters/transcript/transcript-chat.js';
 import { TranscriptPager } from '../adapters/transcript/transcript-pager.js';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
-import { parseRoutingConfig } from '../domain/routing.js';
+import { ownerEmails, type RoutingConfig } from '../domain/routing.js';
 import { functionNames, topics, type TopicId } from '../domain/topology.js';
 import { createLogger } from '../logger.js';
 import type { Bus, Subscriber, Subscription } from '../ports/bus.js';
 import type { Chat } from '../ports/chat.js';
-import { createRuntime, type Runtime } from '../runtime.js';
+import { createRuntime, readRouting, type Runtime } from '../runtime.js';
 import type { SocketModeSlackApp } from '../../handlers/app.js';
 
 // `npm start`: the deployed system's loop on one machine. The same handlers and use cases as the
@@ -88,9 +88,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
 
   const slackConfigured = Boolean(config.SLACK_BOT_TOKEN);
+  const routing = readRouting(config);
   const transcriptFile = slackConfigured ? null : join(stateDir, 'transcript.jsonl');
   const transcript = transcriptFile
-    ? new TranscriptChat({ file: transcriptFile, write, users: localDirectory(config) })
+    ? new TranscriptChat({ file: transcriptFile, write, users: localDirectory(routing) })
     : null;
   const chat: Chat = transcript ?? new SlackWebChat(config.SLACK_BOT_TOKEN ?? '');
   // Without a routing key, pages show in the transcript (or nowhere, with a real workspace).
@@ -116,6 +117,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const escalationClock = { now: () => new Date(Date.now() + skewMs) };
   const runtime = await createRuntime({
     config,
+    routing,
     bus,
     chat,
     logger,
@@ -305,16 +307,10 @@ function demoRoutingPath(): string {
  * A local Slack directory for the transcript: each owner email in the routing file gets a stable
  * made-up user id, so owner routing, `recs mine` and App Home work without a workspace.
  */
-function localDirectory(config: Config): Record<string, string> {
-  const users: Record<string, string> = {};
-  if (!config.BQCOST_ROUTING_FILE || !existsSync(config.BQCOST_ROUTING_FILE)) return users;
-  const parsed = parseRoutingConfig(JSON.parse(readFileSync(config.BQCOST_ROUTING_FILE, 'utf8')));
-  if (!parsed.ok) return users;
-  const text = JSON.stringify(parsed.config);
-  for (const email of new Set(text.match(/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[a-z]+/g) ?? [])) {
-    users[localUserId(email)] = email;
-  }
-  return users;
+function localDirectory(routing: RoutingConfig | null): Record<string, string> {
+  return Object.fromEntries(
+    (routing ? ownerEmails(routing) : []).map((email) => [localUserId(email), email]),
+  );
 }
 
 export function localUserId(email: string): string {

@@ -43,6 +43,18 @@ export const routingConfigSchema = z
   .strict();
 export type RoutingConfig = z.infer<typeof routingConfigSchema>;
 
+/** Every owner written as an email in the rules (to be resolved to Slack ids). */
+export function ownerEmails(config: RoutingConfig): string[] {
+  const routes = [
+    config.projects,
+    config.datasets,
+    config.tables,
+    config.labels,
+    config.users,
+  ].flatMap((rules) => Object.values(rules));
+  return [...new Set(routes.flatMap((r) => r.owners.filter((o) => o.includes('@'))))];
+}
+
 export type ParsedRouting = { ok: true; config: RoutingConfig } | { ok: false; problems: string[] };
 
 export function parseRoutingConfig(json: unknown): ParsedRouting {

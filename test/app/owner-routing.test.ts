@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createOwnerRouter, routingConfigFrom } from '../../src/app/owner-routing.js';
 import type { Anomaly, Recommendation, RecommendationKind } from '../../src/domain/analysis.js';
-import { parseRoutingConfig, type RoutingConfig } from '../../src/domain/routing.js';
+import { ownerEmails, parseRoutingConfig, type RoutingConfig } from '../../src/domain/routing.js';
 import { AppError } from '../../src/errors.js';
 
 const config = routingConfigFrom(
@@ -201,5 +201,23 @@ describe('routing file', () => {
 
   it('bad JSON is a named bad-input error', () => {
     expect(() => routingConfigFrom('{', 'r.json')).toThrow(/routing file r.json/);
+  });
+});
+
+describe('ownerEmails', () => {
+  it('lists every owner written as an email once, across all kinds of rule', () => {
+    const config = routingConfigFrom(
+      JSON.stringify({
+        defaultChannel: 'C0FINOPS00',
+        projects: {
+          'acme-prod': { channel: 'C0DATAPLAT', owners: ['lead@acme.example', 'U0LEAD'] },
+        },
+        tables: { 'acme-prod.sales.orders': { owners: ['orders@acme.example'] } },
+        labels: { 'team:growth': { owners: ['lead@acme.example'] } },
+        users: { 'bot@acme.example': { owners: ['U0BOT'] } },
+      }),
+      'test',
+    );
+    expect(ownerEmails(config).sort()).toEqual(['lead@acme.example', 'orders@acme.example']);
   });
 });
