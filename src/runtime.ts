@@ -46,7 +46,12 @@ import {
   type EscalationDeps,
 } from './app/escalate.js';
 import { notify, type NotifyDeps } from './app/notify.js';
-import { createOwnerRouter, routingConfigFrom, type OwnerRouter } from './app/owner-routing.js';
+import {
+  createOwnerRouter,
+  routingConfigFrom,
+  type OwnerRoute,
+  type OwnerRouter,
+} from './app/owner-routing.js';
 import { createPacer, type Pacer } from './app/pacer.js';
 import { ledgeredPostOnce, sendDigest } from './app/send-digest.js';
 import { digestChannelsFromRouting, type RealizedLine } from './domain/digest.js';
@@ -191,15 +196,18 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     analyzers,
   };
   const teamId = config.SLACK_TEAM_ID;
-  const route = async (target: RoutingTarget): Promise<RouteResult | null> => {
-    if (!router) return null;
-    const routed = await router.route(target);
+  const warnUnresolved = (routed: OwnerRoute): OwnerRoute => {
     if (routed.unresolvedOwners.length > 0) {
       logger.warn(
         { unresolvedOwners: routed.unresolvedOwners },
         'routing: owners no Slack user has (is the routing file out of date?)',
       );
     }
+    return routed;
+  };
+  const route = async (target: RoutingTarget): Promise<RouteResult | null> => {
+    if (!router) return null;
+    const routed = warnUnresolved(await router.route(target));
     return { teamId, channelId: routed.channelId, ownerSlackIds: routed.ownerSlackIds };
   };
 
@@ -227,10 +235,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         : config.PAGERDUTY_ROUTING_KEY
           ? new PagerDutyPager(config.PAGERDUTY_ROUTING_KEY)
           : null,
-    route: async (scope) => {
-      const routed = await route({ anomaly: scopeOnly(scope) });
-      return routed ? { channelId: routed.channelId } : null;
-    },
+    route: async (scope) =>
+      router ? { channelId: warnUnresolved(await router.routeScope(scope)).channelId } : null,
     render: anomalyAlertMessage,
     policy: escalationPolicy({
       escalateAfterMin: config.BQCOST_ESCALATE_AFTER_MIN,
@@ -464,18 +470,6 @@ export function realizedSavingsLines(
     usdPerMonth,
     day,
   }));
-}
-
-/** Routing is only ever by scope for an anomaly (see domain/routing.ts subjectsOf). */
-function scopeOnly(scope: string): {
-  id: string;
-  scope: string;
-  day: string;
-  usd: number;
-  expectedUsd: number;
-  severity: string;
-} {
-  return { id: scope, scope, day: '1970-01-01', usd: 0, expectedUsd: 0, severity: 'low' };
 }
 
 /** The owner routing rules from BQCOST_ROUTING_JSON or BQCOST_ROUTING_FILE; null: none. */

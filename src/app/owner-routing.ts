@@ -1,9 +1,11 @@
 import {
   matchRoutes,
   parseRoutingConfig,
+  scopeSubjects,
   subjectsOf,
   type RoutingConfig,
   type RoutingTarget,
+  type Subject,
 } from '../domain/routing.js';
 import { badInput } from '../errors.js';
 import type { Chat } from '../ports/chat.js';
@@ -24,6 +26,8 @@ export interface OwnerRoute {
 
 export interface OwnerRouter {
   route(target: RoutingTarget): Promise<OwnerRoute>;
+  /** An anomaly scope alone (`project:<id>` …): the escalation knows only the scope. */
+  routeScope(scope: string): Promise<OwnerRoute>;
 }
 
 /** The routing file's text → config; a bad file stops the start with every problem named. */
@@ -48,23 +52,23 @@ export function createOwnerRouter(deps: {
   config: RoutingConfig;
   chat: Pick<Chat, 'lookupUserByEmail'>;
 }): OwnerRouter {
+  const resolve = async (subjects: Subject[]): Promise<OwnerRoute> => {
+    const match = matchRoutes(deps.config, subjects);
+    const ids = await Promise.all(
+      match.ownerRefs.map(async (ref) =>
+        ref.includes('@') ? { ref, id: await deps.chat.lookupUserByEmail(ref) } : { ref, id: ref },
+      ),
+    );
+    const ownerSlackIds = [...new Set(ids.flatMap((o) => (o.id === null ? [] : [o.id])))];
+    return {
+      channelId: match.channel ?? deps.config.defaultChannel,
+      ownerSlackIds,
+      unresolvedOwners: ids.filter((o) => o.id === null).map((o) => o.ref),
+      matched: match.matched,
+    };
+  };
   return {
-    async route(target) {
-      const match = matchRoutes(deps.config, subjectsOf(target));
-      const ids = await Promise.all(
-        match.ownerRefs.map(async (ref) =>
-          ref.includes('@')
-            ? { ref, id: await deps.chat.lookupUserByEmail(ref) }
-            : { ref, id: ref },
-        ),
-      );
-      const ownerSlackIds = [...new Set(ids.flatMap((o) => (o.id === null ? [] : [o.id])))];
-      return {
-        channelId: match.channel ?? deps.config.defaultChannel,
-        ownerSlackIds,
-        unresolvedOwners: ids.filter((o) => o.id === null).map((o) => o.ref),
-        matched: match.matched,
-      };
-    },
+    route: (target) => resolve(subjectsOf(target)),
+    routeScope: (scope) => resolve(scopeSubjects(scope)),
   };
 }

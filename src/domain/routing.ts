@@ -137,17 +137,21 @@ function evidenceSubjects(evidence: unknown): Subject[] {
 
 export type RoutingTarget = { recommendation: Recommendation } | { anomaly: Anomaly };
 
+/** What an anomaly scope (`project:<id>`, `user:<email>`, `label:<key>:<value>`) is about. */
+export function scopeSubjects(scope: string): Subject[] {
+  const cut = scope.indexOf(':');
+  const kind = scope.slice(0, cut);
+  const key = scope.slice(cut + 1);
+  if (cut <= 0 || key === '') return [];
+  if (kind === 'project') return [{ dimension: 'project', key }];
+  if (kind === 'user') return [{ dimension: 'user', key }];
+  if (kind === 'label') return [{ dimension: 'label', key }];
+  return [];
+}
+
 export function subjectsOf(target: RoutingTarget): Subject[] {
   if ('anomaly' in target) {
-    const scope = target.anomaly.scope;
-    const cut = scope.indexOf(':');
-    const kind = scope.slice(0, cut);
-    const key = scope.slice(cut + 1);
-    if (cut <= 0 || key === '') return [];
-    if (kind === 'project') return [{ dimension: 'project', key }];
-    if (kind === 'user') return [{ dimension: 'user', key }];
-    if (kind === 'label') return [{ dimension: 'label', key }];
-    return [];
+    return scopeSubjects(target.anomaly.scope);
   }
   const r = target.recommendation;
   switch (r.kind) {

@@ -137,6 +137,14 @@ describe('owner routing: the most specific rule wins (channel and owners separat
     expect(route.ownerSlackIds).toEqual(owners);
   });
 
+  it.each(['project:acme-prod', 'label:team:growth', 'user:ana@acme.example', 'nonsense'])(
+    'routes the scope %s alone as it routes an anomaly with that scope',
+    async (scope) => {
+      const router = createOwnerRouter({ config, chat });
+      expect(await router.routeScope(scope)).toEqual(await router.route(anomaly(scope)));
+    },
+  );
+
   it('names the matched rules, most specific first', async () => {
     const route = await createOwnerRouter({ config, chat }).route(
       rec('partition_table', 'acme-prod.sales.orders'),
