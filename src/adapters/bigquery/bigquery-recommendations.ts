@@ -24,7 +24,7 @@ import type {
 import type { AnalysisRunRecord, RunLog } from '../../ports/run-log.js';
 import { bigQueryDdl } from './bigquery-alerts.js';
 import { ownTable, type BigQueryWarehouse } from './bigquery-warehouse.js';
-import { cellString as str, unwrap } from './cells.js';
+import { cellString as str, cellTimestamp, unwrap } from './cells.js';
 import { classifyInsertFailure, insertWithRetries } from './insert-row.js';
 
 // `recommendations`, `anomalies` and `analysis_runs` in BigQuery: append-only (rows in the
@@ -382,10 +382,7 @@ function json(value: unknown): unknown {
   return typeof v === 'string' ? (JSON.parse(v) as unknown) : v;
 }
 
+/** A TIMESTAMP cell; NULL (a REQUIRED column's broken row) becomes an invalid Date, as before. */
 function toDate(value: unknown): Date {
-  const raw = unwrap(value);
-  if (raw instanceof Date) return raw;
-  const text = String(raw);
-  // Microseconds since the epoch (formatOptions.useInt64Timestamp) or an ISO string.
-  return /^-?\d+$/.test(text) ? new Date(Number(BigInt(text) / 1000n)) : new Date(text);
+  return cellTimestamp(value) ?? new Date(Number.NaN);
 }

@@ -3,6 +3,7 @@ import { slackPostsTable } from '../../domain/tables.js';
 import { AppError } from '../../errors.js';
 import type { SlackPost, SlackPostKind, SlackPosts } from '../../ports/slack-posts.js';
 import { ownTable, type BigQueryWarehouse } from './bigquery-warehouse.js';
+import { cellTimestamp, unwrap } from './cells.js';
 import { insertRow } from './insert-row.js';
 
 // `slack_posts` on BigQuery (created by infra/ from the TableSpec): the posted ledger. Records
@@ -73,19 +74,8 @@ export class BigQuerySlackPosts implements SlackPosts {
   }
 }
 
-function unwrap(value: unknown): unknown {
-  if (typeof value === 'object' && value !== null && !(value instanceof Date) && 'value' in value) {
-    return (value as { value: unknown }).value;
-  }
-  return value;
-}
-
+/** A TIMESTAMP cell; null when NULL or not a timestamp. */
 function toDate(value: unknown): Date | null {
-  const raw = unwrap(value);
-  if (raw === null || raw === undefined) return null;
-  if (raw instanceof Date) return raw;
-  const text = String(raw);
-  // Microseconds since the epoch (formatOptions.useInt64Timestamp) or an ISO string.
-  const date = /^-?\d+$/.test(text) ? new Date(Number(BigInt(text) / 1000n)) : new Date(text);
-  return Number.isNaN(date.getTime()) ? null : date;
+  const date = cellTimestamp(value);
+  return date === null || Number.isNaN(date.getTime()) ? null : date;
 }
